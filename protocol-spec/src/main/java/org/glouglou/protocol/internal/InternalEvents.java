@@ -1,0 +1,202 @@
+package org.glouglou.protocol.internal;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.glouglou.spi.Event;
+import org.glouglou.spi.EventType;
+
+/** Events of module 0, the protocol's own (spec section 5). */
+public final class InternalEvents {
+    public static final EventType HELLO = new EventType(0, 1, "HELLO");
+    public static final EventType CHALLENGE = new EventType(0, 2, "CHALLENGE");
+    public static final EventType AUTH = new EventType(0, 3, "AUTH");
+    public static final EventType AUTH_OK = new EventType(0, 4, "AUTH_OK");
+    public static final EventType AUTH_FAIL = new EventType(0, 5, "AUTH_FAIL");
+    public static final EventType PING = new EventType(0, 6, "PING");
+    public static final EventType PONG = new EventType(0, 7, "PONG");
+    public static final EventType NOTICE = new EventType(0, 8, "NOTICE");
+    public static final EventType STATS = new EventType(0, 9, "STATS");
+    public static final EventType FORWARD = new EventType(0, 10, "FORWARD");
+    public static final EventType CLOCK = new EventType(0, 11, "CLOCK");
+    public static final EventType BYE = new EventType(0, 12, "BYE");
+
+    private InternalEvents() {
+    }
+
+    /** A module the probe runs, announced in HELLO. */
+    public record ModuleInfo(int id, String name, String version) {
+    }
+
+    /** Probe to receiver, unsealed: opens a session. */
+    public record Hello(byte[] clientNonce, String probeName, String software, List<ModuleInfo> modules)
+            implements
+                Event {
+        @Override
+        public EventType type() {
+            return HELLO;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Hello h && Arrays.equals(clientNonce, h.clientNonce) && probeName.equals(h.probeName)
+                    && software.equals(h.software) && modules.equals(h.modules);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(clientNonce) * 31 + probeName.hashCode();
+        }
+    }
+
+    /** Receiver to probe, unsealed: the receiver's nonce and the session id it assigns. */
+    public record Challenge(byte[] serverNonce, long sessionId) implements Event {
+        @Override
+        public EventType type() {
+            return CHALLENGE;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Challenge c && Arrays.equals(serverNonce, c.serverNonce) && sessionId == c.sessionId;
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(serverNonce) * 31 + Long.hashCode(sessionId);
+        }
+    }
+
+    /** Probe to receiver, unsealed: proof that the probe knows its secret. */
+    public record Auth(byte[] proof) implements Event {
+        @Override
+        public EventType type() {
+            return AUTH;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Auth a && Arrays.equals(proof, a.proof);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(proof);
+        }
+    }
+
+    /** Receiver to probe, sealed: proof that the receiver knows the secret too; the session is established. */
+    public record AuthOk(byte[] proof, int keepaliveSeconds) implements Event {
+        @Override
+        public EventType type() {
+            return AUTH_OK;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof AuthOk a && Arrays.equals(proof, a.proof) && keepaliveSeconds == a.keepaliveSeconds;
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(proof);
+        }
+    }
+
+    /**
+     * Receiver to probe, unsealed, so only a hint: the probe must not trust it beyond retrying later (spec 5.2).
+     */
+    public record AuthFail(int code, String message) implements Event {
+        public static final int UNKNOWN_PROBE = 1;
+        public static final int BAD_PROOF = 2;
+        public static final int EXPIRED = 3;
+        public static final int BUSY = 4;
+
+        @Override
+        public EventType type() {
+            return AUTH_FAIL;
+        }
+    }
+
+    public record Ping(long nonce) implements Event {
+        @Override
+        public EventType type() {
+            return PING;
+        }
+    }
+
+    public record Pong(long nonce) implements Event {
+        @Override
+        public EventType type() {
+            return PONG;
+        }
+    }
+
+    /** Free text for the operator, with a syslog-like severity (0 emergency .. 7 debug). */
+    public record Notice(int severity, String text) implements Event {
+        @Override
+        public EventType type() {
+            return NOTICE;
+        }
+    }
+
+    /**
+     * Counters of the sender, cumulative since it started, by stable name (spec 5.5): e.g. packets_captured,
+     * kernel_dropped, datagrams_sent, events_suppressed, events_dropped.
+     */
+    public record Stats(Map<String, Long> counters) implements Event {
+        @Override
+        public EventType type() {
+            return STATS;
+        }
+    }
+
+    /**
+     * Events of another probe carried by a relay (spec 5.6): the origin's identity and datagram coordinates, the
+     * relays it went through (nearest the origin first), and the origin's records as they were in its payload.
+     */
+    public record Forward(long originProbe, long originSession, long originSequence, long originBaseTime,
+            long[] path, byte[] records) implements Event {
+        @Override
+        public EventType type() {
+            return FORWARD;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Forward f && originProbe == f.originProbe && originSession == f.originSession
+                    && originSequence == f.originSequence && originBaseTime == f.originBaseTime
+                    && Arrays.equals(path, f.path) && Arrays.equals(records, f.records);
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(originProbe) * 31 + Long.hashCode(originSequence);
+        }
+
+        @Override
+        public String toString() {
+            return "Forward[origin=" + originProbe + "/" + originSession + "/" + originSequence + ", path="
+                    + Arrays.toString(path) + ", " + records.length + " bytes]";
+        }
+    }
+
+    /** Sets the time of the records that follow in this payload: base time plus this offset. */
+    public record Clock(long offsetMicros) implements Event {
+        @Override
+        public EventType type() {
+            return CLOCK;
+        }
+    }
+
+    /** The sender closes its session (shutdown, rekey). */
+    public record Bye(int reason) implements Event {
+        public static final int SHUTDOWN = 0;
+        public static final int REKEY = 1;
+
+        @Override
+        public EventType type() {
+            return BYE;
+        }
+    }
+}
