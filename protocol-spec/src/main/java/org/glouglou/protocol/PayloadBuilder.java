@@ -73,6 +73,9 @@ public final class PayloadBuilder {
 
     /** Appends an event; false if it does not fit in what is left (nothing is written then). */
     public boolean add(long timeMicros, Event event) {
+        if (event instanceof InternalEvents.Clock) {
+            throw new IllegalArgumentException("CLOCK records are written by the builder from event times");
+        }
         EventCodec<?> codec = registry.codec(event.type());
         int mark = buf.writerIndex();
         EventType savedType = openType;

@@ -1,0 +1,196 @@
+package org.glouglou.protocol;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.netty.buffer.ByteBuf;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.glouglou.protocol.internal.InternalEvents;
+import org.glouglou.protocol.session.ProbeSecrets;
+import org.glouglou.protocol.session.ProbeSession;
+import org.glouglou.protocol.session.ReceiverSessions;
+import org.glouglou.spi.Event;
+import org.glouglou.spi.ModuleRegistry;
+import org.junit.jupiter.api.Test;
+
+/** The handshake and sealed traffic between a ProbeSession and ReceiverSessions, datagram by datagram (spec 5). */
+class SessionHandshakeTest {
+    static final InetSocketAddress FROM = new InetSocketAddress("127.0.0.1", 40000);
+    final ModuleRegistry registry = ModuleRegistry.internalOnly();
+    final byte[] secret = VectorGenerator.seq(32, 1);
+    final ProbeSecrets secrets = new ProbeSecrets(Map.of(5L, new ProbeSecrets.Entry(5, secret, "edge")));
+
+    /** Collects what the receiver hands out. */
+    static final class Recorder implements ReceiverSessions.Handler {
+        final List<Event> events = new ArrayList<>();
+        final List<DropReason> drops = new ArrayList<>();
+        final List<ByteBuf> replies = new ArrayList<>();
+        final List<ReceiverSessions.Session> established = new ArrayList<>();
+
+        @Override
+        public void onEvent(ReceiverSessions.Session s, long t, Event e) {
+            events.add(e);
+        }
+
+        @Override
+        public void onDrop(DropReason reason, long probeId, String detail) {
+            drops.add(reason);
+        }
+
+        @Override
+        public void onSessionEstablished(ReceiverSessions.Session s) {
+            established.add(s);
+        }
+
+        @Override
+        public void reply(ByteBuf d, InetSocketAddress to) {
+            replies.add(d);
+        }
+
+        ByteBuf lastReply() {
+            return replies.get(replies.size() - 1);
+        }
+    }
+
+    ReceiverSessions receiver() {
+        return new ReceiverSessions(new RecordDecoder(registry), secrets, ReceiverSessions.Config.defaults());
+    }
+
+    static ByteBuf copy(ByteBuf b) {
+        return b.copy();
+    }
+
+    ProbeSession establish(ReceiverSessions rx, Recorder rec, byte[] probeSecret) throws ProtocolException {
+        ProbeSession p = new ProbeSession(registry, 5, probeSecret, "edge", "test", false);
+        rx.receive(p.hello(1), FROM, 0, rec);
+        ByteBuf auth = p.receive(rec.lastReply(), 2, null);
+        assertNotNull(auth, "AUTH after CHALLENGE");
+        rx.receive(auth, FROM, 1, rec);
+        return p;
+    }
+
+    @Test
+    void establishesAndCarriesSealedEvents() throws ProtocolException {
+        ReceiverSessions rx = receiver();
+        Recorder rec = new Recorder();
+        ProbeSession p = establish(rx, rec, secret);
+        assertNull(p.receive(rec.lastReply(), 3, null));
+        assertTrue(p.established());
+        assertEquals(1, rec.established.size());
+        assertEquals("edge", rec.established.get(0).probeName());
+
+        PayloadBuilder b = new PayloadBuilder(registry, 1200, 1000);
+        b.add(10, new InternalEvents.Notice(6, "hello"));
+        b.add(10, new InternalEvents.Ping(9));
+        ByteBuf d = p.seal(b);
+        assertTrue(new DatagramHeader(0, 0, 0, 0, 0).equals(new DatagramHeader(0, 0, 0, 0, 0)));
+        ByteBuf replay = copy(d);
+        rx.receive(d, FROM, 2, rec);
+        assertEquals(List.of(new InternalEvents.Notice(6, "hello")), rec.events, "PING is answered, not delivered");
+        List<Event> pong = new ArrayList<>();
+        p.receive(rec.lastReply(), 4, new RecordDecoder.Listener() {
+            @Override
+            public void onEvent(long t, Event e) {
+                pong.add(e);
+            }
+
+            @Override
+            public void onSkipped(DropReason r, String detail) {
+                fail(detail);
+            }
+        });
+        assertEquals(List.of(new InternalEvents.Pong(9)), pong);
+
+        rx.receive(replay, FROM, 3, rec);
+        assertEquals(List.of(DropReason.REPLAYED), rec.drops);
+        assertEquals(1, rec.events.size());
+    }
+
+    @Test
+    void wrongSecretIsRefusedAndNothingIsDelivered() throws ProtocolException {
+        ReceiverSessions rx = receiver();
+        Recorder rec = new Recorder();
+        establish(rx, rec, VectorGenerator.seq(32, 2));
+        assertEquals(List.of(DropReason.BAD_PROOF), rec.drops);
+        assertTrue(rec.established.isEmpty());
+        assertTrue(rx.sessions().isEmpty());
+    }
+
+    @Test
+    void receiverWithoutTheSecretCannotImpersonateTheServer() throws ProtocolException {
+        // a receiver that has another secret for probe 5 answers AUTH? No: it refuses the probe's proof first.
+        // Here the probe checks the receiver's proof: forge an AUTH_OK sealed under keys the forger cannot know.
+        ProbeSession p = new ProbeSession(registry, 5, secret, "edge", "test", false);
+        ProbeSecrets other = new ProbeSecrets(Map.of(5L, new ProbeSecrets.Entry(5, VectorGenerator.seq(32, 3), "x")));
+        ReceiverSessions fake = new ReceiverSessions(new RecordDecoder(registry), other, ReceiverSessions.Config
+                .defaults());
+        Recorder rec = new Recorder();
+        fake.receive(p.hello(1), FROM, 0, rec);
+        ByteBuf auth = p.receive(rec.lastReply(), 2, null);
+        fake.receive(auth, FROM, 1, rec);
+        assertEquals(List.of(DropReason.BAD_PROOF), rec.drops, "the fake cannot verify the probe either");
+        assertFalse(p.established());
+    }
+
+    @Test
+    void unknownProbeAndUnsealedDataAreDropped() {
+        ReceiverSessions rx = receiver();
+        Recorder rec = new Recorder();
+        ProbeSession stranger = new ProbeSession(registry, 6, secret, "x", "test", false);
+        rx.receive(stranger.hello(1), FROM, 0, rec);
+        ProbeSession plain = new ProbeSession(registry, 5, null, "x", "test", true);
+        PayloadBuilder b = new PayloadBuilder(registry, 1200, 1000);
+        b.add(1, new InternalEvents.Notice(6, "plain"));
+        rx.receive(plain.seal(b), FROM, 0, rec);
+        assertEquals(List.of(DropReason.UNKNOWN_PROBE, DropReason.UNSEALED_REFUSED), rec.drops);
+        assertTrue(rec.events.isEmpty());
+    }
+
+    @Test
+    void plainModeOnlyWhenConfigured() {
+        ReceiverSessions rx = new ReceiverSessions(new RecordDecoder(registry), secrets, ReceiverSessions.Config
+                .defaults().withAllowPlain(true));
+        Recorder rec = new Recorder();
+        ProbeSession plain = new ProbeSession(registry, 5, null, "x", "test", true);
+        PayloadBuilder b = new PayloadBuilder(registry, 1200, 1000);
+        b.add(1, new InternalEvents.Notice(6, "plain"));
+        rx.receive(plain.seal(b), FROM, 0, rec);
+        assertEquals(List.of(new InternalEvents.Notice(6, "plain")), rec.events);
+    }
+
+    @Test
+    void sessionSurvivesLossAndCountsIt() throws ProtocolException {
+        ReceiverSessions rx = receiver();
+        Recorder rec = new Recorder();
+        ProbeSession p = establish(rx, rec, secret);
+        p.receive(rec.lastReply(), 3, null);
+        PayloadBuilder b = new PayloadBuilder(registry, 1200, 1000);
+        for (int i = 0; i < 10; i++) {
+            b.add(i, new InternalEvents.Notice(6, "n" + i));
+            ByteBuf d = p.seal(b);
+            if (i % 3 != 1) {
+                rx.receive(d, FROM, 2, rec);
+            }
+        }
+        assertEquals(7, rec.events.size());
+        assertEquals(3, rx.current(5).lost());
+    }
+
+    @Test
+    void serverRestartMakesTheProbeRehandshake() throws ProtocolException {
+        ReceiverSessions rx = receiver();
+        Recorder rec = new Recorder();
+        ProbeSession p = establish(rx, rec, secret);
+        p.receive(rec.lastReply(), 3, null);
+        ReceiverSessions restarted = receiver();
+        PayloadBuilder b = new PayloadBuilder(registry, 1200, 1000);
+        b.add(1, new InternalEvents.Notice(6, "after restart"));
+        Recorder rec2 = new Recorder();
+        restarted.receive(p.seal(b), FROM, 0, rec2);
+        assertEquals(List.of(DropReason.UNKNOWN_SESSION), rec2.drops);
+        p.receive(rec2.lastReply(), 5, null);
+        assertEquals(ProbeSession.State.IDLE, p.state(), "the EXPIRED hint sends the probe back to HELLO");
+    }
+}
