@@ -70,6 +70,28 @@ public abstract class ModuleCompatibilityKit {
         registry(); // refuses duplicate codes
     }
 
+    /**
+     * The module's test vectors (src/test/resources/vectors, written by its generator): every file passes, and
+     * together they hold every event type of the module.
+     */
+    @Test
+    void passesItsTestVectorsCoveringEveryType() {
+        java.nio.file.Path dir = java.nio.file.Path.of("src/test/resources/vectors");
+        assertTrue(java.nio.file.Files.isDirectory(dir), "a module ships test vectors in " + dir.toAbsolutePath());
+        java.util.Set<String> seen = new java.util.TreeSet<>();
+        TestVectors.files(dir).forEach(f -> {
+            TestVectors.check(registry(), f);
+            for (com.fasterxml.jackson.databind.JsonNode d : TestVectors.read(f).withArray("datagrams")) {
+                d.path("expect").path("events").forEach(e -> seen.add(e.path("type").asText()));
+            }
+        });
+        for (EventCodec<?> c : module().codecs()) {
+            if (delivered(c)) {
+                assertTrue(seen.contains(c.type().name()), "no test vector holds " + c.type());
+            }
+        }
+    }
+
     @Test
     void isFoundByServiceLoader() {
         org.junit.jupiter.api.Assumptions.assumeTrue(module().id() != 0, "the internal module is built in");
