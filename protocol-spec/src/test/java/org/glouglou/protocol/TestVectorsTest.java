@@ -29,7 +29,7 @@ class TestVectorsTest {
 
     @Test
     void allVectorFilesArePresent() {
-        assertEquals(4, vectors().count(), "handshake-records, sealed-session, malformed, forward");
+        assertEquals(5, vectors().count(), "handshake-records, sealed-session, sealed-downstream, malformed, forward");
     }
 
     @Test

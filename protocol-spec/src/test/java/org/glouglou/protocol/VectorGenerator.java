@@ -84,6 +84,14 @@ public final class VectorGenerator {
                 PROBE, T0 + 350_000, new Ping(43))));
         sealed.write(dir.resolve("sealed-session.json"));
 
+        VectorFile down = new VectorFile(r, "Receiver to probe: sealed under the down key, its own sequence numbers"
+                + " (spec 5.2, 5.3).", seq(32, 0xC0));
+        down.good("AUTH_OK: the receiver's proof and the keep-alive interval", PROBE, 0x01020304L, 1, List.of(
+                new TimedEvent(PROBE, T0 + 4000, new AuthOk(seq(32, 0x60), 10))));
+        down.good("PONG answering PING 42", PROBE, 0x01020304L, 2, List.of(new TimedEvent(PROBE, T0 + 250_500,
+                new Pong(42))));
+        down.write(dir.resolve("sealed-downstream.json"));
+
         VectorFile bad = new VectorFile(r, "Malformed datagrams: dropped whole, or records skipped by length"
                 + " (spec 3.3, 7).", null);
         byte[] ok = bad.encode(PROBE, 0, 1, List.of(new TimedEvent(PROBE, T0, new Ping(1))));

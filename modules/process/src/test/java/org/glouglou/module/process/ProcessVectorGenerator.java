@@ -19,7 +19,7 @@ public final class ProcessVectorGenerator {
         VectorFile life = new VectorFile(r, "A process's life: FORK, EXEC, CONNPROC, EXIT (spec 4.2).", null);
         life.good("curl forked from a shell, runs, owns connection 12, exits", PROBE, 1, 1, List.of(new TimedEvent(
                 PROBE, T0, new Fork(4242, 4100)),
-                new TimedEvent(PROBE, T0 + 200, new Exec(4242, 1000, "/usr/bin/curl",
+                new TimedEvent(PROBE, T0 + 2000, new Exec(4242, 1000, "/usr/bin/curl",
                         List.of("curl", "-s", "https://example.org/"), false)),
                 new TimedEvent(PROBE, T0 + 5000,
                         new ConnProc(12, 4242)),
