@@ -1,12 +1,407 @@
 package org.glouglou.probe;
 
-/** Entry point of the glouglou probe. */
-public final class ProbeMain {
-    private ProbeMain() {
-    }
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.glouglou.probe.export.ExportPipeline;
+import org.glouglou.probe.export.Uplink;
+import org.glouglou.probe.print.JsonLinePrinter;
+import org.glouglou.protocol.ProtocolConstants;
+import org.glouglou.protocol.internal.InternalEvents;
+import org.glouglou.protocol.session.ProbeSecrets;
+import org.glouglou.protocol.session.ProbeSession;
+import org.glouglou.spi.ConfigException;
+import org.glouglou.spi.EventSink;
+import org.glouglou.spi.GlouglouModule;
+import org.glouglou.spi.ModuleRegistry;
+import org.glouglou.spi.ProbeSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The probe daemon: opens its capture sources and its socket while privileged, drops privileges, then summarises
+ * what it sees into events and sends them sealed to a server or relay (or prints them as JSON lines). Each module's
+ * options join the command line as a mixin: the core names no module.
+ */
+@Command(name = "glouglou probe", mixinStandardHelpOptions = true, sortOptions = false, version = "glouglou probe 0.1",
+    description = "Capture and summarise activity on this host and send it to a glouglou server or relay.")
+public final class ProbeMain implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ProbeMain.class);
+
+    @Option(names = "--server", paramLabel = "HOST:PORT", description = "Receiver (server or relay) to send to;"
+        + " repeat for failover in order. Port 4430 if omitted.")
+    List<String> servers = new ArrayList<>();
+
+    @Option(names = "--secret-file", paramLabel = "FILE", description = "This probe's line '<id> <base64 secret>"
+        + " [name]' (make one with --new-secret).")
+    Path secretFile;
+
+    @Option(names = "--probe-id", paramLabel = "ID", description = "Probe id; taken from the secret file if omitted.")
+    Long probeId;
+
+    @Option(names = "--name", description = "Name announced in HELLO (default: the host name).")
+    String name;
+
+    @Option(names = "--print", description = "Print events as JSON lines on standard output instead of sending.")
+    boolean print;
+
+    @Option(names = "--plain", description = "Send unsealed and unauthenticated (tests only; the receiver must allow"
+        + " it).")
+    boolean plain;
+
+    @Option(names = "--tick", paramLabel = "MS", description = "Summary interval in milliseconds (default: 100).")
+    int tickMillis = 100;
+
+    @Option(names = "--max-datagram", paramLabel = "BYTES", description = "Largest datagram (default: 1200, fits any"
+        + " IPv6 path).")
+    int maxDatagram = ProtocolConstants.DEFAULT_MAX_DATAGRAM;
+
+    @Option(names = "--queue", paramLabel = "DATAGRAMS", description = "Send queue bound (default: 1024, about 1"
+        + " MiB).")
+    int queue = 1024;
+
+    @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "STATS every this many seconds"
+        + " (default: 2).")
+    int statsSeconds = 2;
+
+    @Option(names = "--connect-timeout", paramLabel = "SECONDS", description = "Reading a file: give up when no"
+        + " receiver answers for this long (default: 15).")
+    int connectTimeoutSeconds = 15;
+
+    @Option(names = "--user", description = "Drop to this user after opening the capture (default: nobody, when"
+        + " started as root).")
+    String user = "nobody";
+
+    @Option(names = "--chroot", paramLabel = "DIR", description = "Also chroot into this (empty) directory.")
+    Path chroot;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Options as a properties file (option name"
+        + " without dashes = value); the command line wins.")
+    Path config;
+
+    @Option(names = "--new-secret", paramLabel = "ID", description = "Print a new secret line for probe ID (for the"
+        + " probe's secret file and the receiver's secrets file), then exit.")
+    Long newSecret;
+
+    private final Map<GlouglouModule, Object> moduleOptions = new LinkedHashMap<>();
+    private ModuleRegistry registry;
+    private PrintStream stdout = System.out;
 
     public static void main(String[] args) {
-        System.err.println("glouglou probe: not implemented yet (issue 3); nothing to run");
-        System.exit(2);
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs the probe; returns the exit code (0 done, 1 runtime failure, 2 usage or configuration error). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        ProbeMain main = new ProbeMain();
+        main.stdout = out;
+        CommandLine cmd;
+        try {
+            main.registry = ModuleRegistry.load();
+            cmd = new CommandLine(main);
+            for (GlouglouModule m : main.registry.modules()) {
+                ProbeSource.Factory f = m.probeSource();
+                if (f != null && f.options() != null) {
+                    Object opts = f.options();
+                    main.moduleOptions.put(m, opts);
+                    cmd.addMixin(m.name(), opts);
+                }
+            }
+        } catch (RuntimeException e) {
+            err.println("glouglou probe: " + e.getMessage());
+            return 2;
+        }
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        cmd.setParameterExceptionHandler((ex, a) -> {
+            err.println("glouglou probe: " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof ConfigException) {
+                err.println("glouglou probe: " + ex.getMessage());
+                return 2;
+            }
+            err.println("glouglou probe: " + ex);
+            LOG.debug("failure", ex);
+            return 1;
+        });
+        Path configFile = findConfig(args);
+        if (configFile != null) {
+            if (!Files.isReadable(configFile)) {
+                err.println("glouglou probe: cannot read config file " + configFile);
+                return 2;
+            }
+            cmd.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(configFile.toFile()));
+        }
+        return cmd.execute(args);
+    }
+
+    private static Path findConfig(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) {
+                return Path.of(args[i + 1]);
+            }
+            if (args[i].startsWith("--config=")) {
+                return Path.of(args[i].substring("--config=".length()));
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (newSecret != null) {
+            if (newSecret < 1 || newSecret > 0xFFFFFFFFL) {
+                throw new ConfigException("--new-secret takes a probe id from 1 to 4294967295");
+            }
+            stdout.println(ProbeSecrets.newLine(newSecret, name));
+            return 0;
+        }
+        if (tickMillis < 10 || tickMillis > 60_000) {
+            throw new ConfigException("--tick " + tickMillis + " is outside 10..60000 ms");
+        }
+        if (maxDatagram < ProtocolConstants.MIN_MAX_DATAGRAM || maxDatagram > ProtocolConstants.MAX_DATAGRAM) {
+            throw new ConfigException("--max-datagram " + maxDatagram + " is outside "
+                + ProtocolConstants.MIN_MAX_DATAGRAM + ".." + ProtocolConstants.MAX_DATAGRAM);
+        }
+        if (queue < 4 || statsSeconds < 1 || connectTimeoutSeconds < 1) {
+            throw new ConfigException("--queue must be at least 4, --stats-interval and --connect-timeout at least 1");
+        }
+        if (!print && servers.isEmpty()) {
+            throw new ConfigException("nothing to send to: give --server HOST:PORT, or --print to print events");
+        }
+        ProbeSecrets.Entry identity = print ? null : identity();
+        long id = print ? (probeId == null ? 0 : probeId) : identity.probeId();
+        List<InetSocketAddress> receivers = print ? List.of() : resolve(servers);
+
+        ExportPipeline[] pipeline = new ExportPipeline[1];
+        ProbeSource.Context context = new ProbeSource.Context() {
+            @Override
+            public List<InetSocketAddress> exportDestinations() {
+                return receivers;
+            }
+
+            @Override
+            public int tickMillis() {
+                return tickMillis;
+            }
+
+            @Override
+            public int backlog() {
+                return pipeline[0] == null ? 0 : pipeline[0].backlog();
+            }
+        };
+        List<ProbeSource> sources = new ArrayList<>();
+        for (Map.Entry<GlouglouModule, Object> e : moduleOptions.entrySet()) {
+            ProbeSource s = e.getKey().probeSource().create(e.getValue(), context);
+            if (s != null) {
+                sources.add(s);
+            }
+        }
+        if (sources.isEmpty()) {
+            throw new ConfigException("nothing to capture: give an interface (-i IFACE) or a capture file (-r FILE)");
+        }
+        boolean finite = sources.stream().allMatch(ProbeSource::finite);
+
+        // Privileged part: capture handles and the socket, then the drop, then untrusted input.
+        Uplink uplink = null;
+        JsonLinePrinter printer = null;
+        EventSink sink;
+        if (print) {
+            printer = new JsonLinePrinter(registry, id, stdout);
+            sink = printer;
+        } else {
+            pipeline[0] = new ExportPipeline(registry, maxDatagram, queue, finite);
+            String probeName = name != null ? name : hostName();
+            ProbeSession session = new ProbeSession(registry, id, plain ? null : identity.secret(), probeName,
+                "glouglou-probe 0.1", plain);
+            uplink = new Uplink(receivers, session, registry, pipeline[0], Uplink.Config.defaults());
+            sink = pipeline[0];
+        }
+        for (ProbeSource s : sources) {
+            s.openPrivileged();
+        }
+        PrivilegeDrop.apply(user, chroot);
+
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "glouglou-tick");
+            t.setDaemon(true);
+            return t;
+        });
+        JsonLinePrinter printerRef = printer;
+        Uplink uplinkRef = uplink;
+        if (uplink != null) {
+            uplink.start();
+            timer.scheduleAtFixedRate(pipeline[0]::flush, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+            timer.scheduleAtFixedRate(() -> sink.emit(System.currentTimeMillis() * 1000, stats(sources, pipeline[0],
+                uplinkRef)), statsSeconds, statsSeconds, TimeUnit.SECONDS);
+        } else if (!finite) {
+            timer.scheduleAtFixedRate(printerRef::flush, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        }
+
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch done = new CountDownLatch(sources.size());
+        List<Thread> threads = new ArrayList<>();
+        for (ProbeSource s : sources) {
+            Thread t = new Thread(() -> {
+                try {
+                    s.run(sink);
+                } catch (Throwable ex) {
+                    failure.compareAndSet(null, ex);
+                } finally {
+                    done.countDown();
+                }
+            }, "glouglou-source");
+            threads.add(t);
+            t.start();
+        }
+        Thread hook = new Thread(() -> sources.forEach(ProbeSource::stop), "glouglou-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+
+        int code = 0;
+        while (!done.await(200, TimeUnit.MILLISECONDS)) {
+            if (uplink != null && finite && uplink.downForMillis(System.currentTimeMillis())
+                > connectTimeoutSeconds * 1000L) {
+                throw new ConfigException("no answer from " + String.join(", ", servers) + " for "
+                    + connectTimeoutSeconds + " s: is the server running, and does it know probe " + id + "?");
+            }
+        }
+        if (failure.get() != null) {
+            Throwable f = failure.get();
+            if (f instanceof Exception ex) {
+                throw ex;
+            }
+            throw new IllegalStateException(f);
+        }
+        timer.shutdownNow();
+        if (printer != null) {
+            printer.close();
+        } else {
+            pipeline[0].emit(System.currentTimeMillis() * 1000, stats(sources, pipeline[0], uplink));
+            pipeline[0].flush();
+            long deadline = System.currentTimeMillis() + connectTimeoutSeconds * 1000L;
+            while (!uplink.established() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            if (!uplink.drain(Math.max(1000, deadline - System.currentTimeMillis()))) {
+                LOG.warn("{} payloads were not sent before exit", pipeline[0].queued());
+                code = 1;
+            }
+            uplink.close();
+            LOG.info("sent {} events in {} datagrams ({} bytes); dropped {} events", uplink.eventsSent(),
+                uplink.datagramsSent(), uplink.bytesSent(), pipeline[0].eventsDropped());
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is exiting already: the hook runs anyway
+        }
+        return code;
+    }
+
+    private static InternalEvents.Stats stats(List<ProbeSource> sources, ExportPipeline p, Uplink u) {
+        Map<String, Long> c = new LinkedHashMap<>();
+        for (ProbeSource s : sources) {
+            s.stats().forEach((k, v) -> c.merge(k, v, Long::sum));
+        }
+        c.put("events_in", p.eventsIn());
+        c.put("events_dropped", p.eventsDropped());
+        c.put("datagrams_dropped", p.payloadsDropped());
+        c.put("queue", (long) p.queued());
+        c.put("datagrams_sent", u.datagramsSent());
+        c.put("events_sent", u.eventsSent());
+        c.put("bytes_sent", u.bytesSent());
+        c.put("handshakes", u.handshakes());
+        c.put("failovers", u.failovers());
+        c.put("send_errors", u.sendErrors());
+        return new InternalEvents.Stats(c);
+    }
+
+    private ProbeSecrets.Entry identity() throws ConfigException {
+        if (plain) {
+            if (probeId == null) {
+                throw new ConfigException("--plain needs --probe-id");
+            }
+            return new ProbeSecrets.Entry(probeId, null, "probe-" + probeId);
+        }
+        if (secretFile == null) {
+            throw new ConfigException("no secret: give --secret-file FILE (make one with 'glouglou probe"
+                + " --new-secret ID > FILE' and add the same line to the server's secrets file)");
+        }
+        ProbeSecrets s = ProbeSecrets.load(secretFile);
+        if (s.size() != 1) {
+            throw new ConfigException(secretFile + " must hold exactly one line '<id> <base64 secret>', it has "
+                + s.size());
+        }
+        ProbeSecrets.Entry e = s.all().get(0);
+        if (probeId != null && probeId != e.probeId()) {
+            throw new ConfigException("--probe-id " + probeId + " differs from the id " + e.probeId() + " in "
+                + secretFile);
+        }
+        return e;
+    }
+
+    static List<InetSocketAddress> resolve(List<String> specs) throws ConfigException {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (String spec : specs) {
+            String host = spec;
+            int port = 4430;
+            int colon = spec.lastIndexOf(':');
+            if (spec.startsWith("[")) {
+                int close = spec.indexOf(']');
+                host = spec.substring(1, close);
+                if (close + 1 < spec.length() && spec.charAt(close + 1) == ':') {
+                    port = parsePort(spec, spec.substring(close + 2));
+                }
+            } else if (colon > 0 && spec.indexOf(':') == colon) {
+                host = spec.substring(0, colon);
+                port = parsePort(spec, spec.substring(colon + 1));
+            }
+            try {
+                out.add(new InetSocketAddress(InetAddress.getByName(host), port));
+            } catch (UnknownHostException e) {
+                throw new ConfigException("cannot resolve server '" + host + "': check the name or give an address");
+            }
+        }
+        return out;
+    }
+
+    private static int parsePort(String spec, String p) throws ConfigException {
+        try {
+            int port = Integer.parseInt(p);
+            if (port >= 1 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the message
+        }
+        throw new ConfigException("bad port in '" + spec + "': give HOST:PORT with a port from 1 to 65535");
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "probe";
+        }
     }
 }

@@ -2,6 +2,7 @@ package org.glouglou.protocol;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import org.glouglou.protocol.crypto.SessionCipher;
 import org.glouglou.protocol.internal.InternalEvents;
 import org.glouglou.spi.Event;
 import org.glouglou.spi.EventCodec;
@@ -140,25 +141,18 @@ public final class PayloadBuilder {
      * Writes the header and returns the datagram (a new buffer the caller owns), sealed by {@code cipher} when it is
      * not null; then resets for the next datagram.
      */
-    public ByteBuf finish(long probeId, long sessionId, long sequence,
-            org.glouglou.protocol.crypto.SessionCipher cipher) {
-        closeRecord();
-        int flags = cipher == null ? 0 : ProtocolConstants.FLAG_SEALED;
-        ByteBuf out = Unpooled.buffer(buf.writerIndex() + ProtocolConstants.TAG_LENGTH);
-        new DatagramHeader(flags, probeId, sessionId, sequence, baseTime).write(out);
-        out.writeBytes(buf, ProtocolConstants.HEADER_LENGTH, buf.writerIndex() - ProtocolConstants.HEADER_LENGTH);
-        if (cipher != null) {
-            cipher.seal(out);
-        }
-        reset();
-        return out;
+    public ByteBuf finish(long probeId, long sessionId, long sequence, SessionCipher cipher) {
+        return take().toDatagram(probeId, sessionId, sequence, cipher);
     }
 
-    /** The records written so far, without header: what a relay puts in a FORWARD record. */
-    public byte[] recordBytes() {
+    /** Takes what was built as a {@link Payload}, to be sealed later, and resets. */
+    public Payload take() {
         closeRecord();
-        byte[] b = new byte[buf.writerIndex() - ProtocolConstants.HEADER_LENGTH];
-        buf.getBytes(ProtocolConstants.HEADER_LENGTH, b);
-        return b;
+        byte[] records = new byte[buf.writerIndex() - ProtocolConstants.HEADER_LENGTH];
+        buf.getBytes(ProtocolConstants.HEADER_LENGTH, records);
+        Payload p = new Payload(baseTime, records, events);
+        reset();
+        return p;
     }
+
 }

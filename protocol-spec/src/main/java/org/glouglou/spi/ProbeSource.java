@@ -33,6 +33,14 @@ public interface ProbeSource extends AutoCloseable {
 
         /** Summary interval in milliseconds (DATA aggregation, coalescing). */
         int tickMillis();
+
+        /**
+         * How far the sender is behind: 0 when it keeps up; each step up asks the source to coalesce harder where
+         * it can (for instance report traffic every 2^n ticks instead of every tick). Cheap; read it once per tick.
+         */
+        default int backlog() {
+            return 0;
+        }
     }
 
     /** Opens handles that need privileges (capture devices, netlink sockets). Called before the privilege drop. */

@@ -32,6 +32,11 @@ public final class ProbeSecrets {
         return byId.get(probeId);
     }
 
+    /** Every entry, by probe id. */
+    public List<Entry> all() {
+        return byId.values().stream().sorted((a, b) -> Long.compare(a.probeId(), b.probeId())).toList();
+    }
+
     public int size() {
         return byId.size();
     }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.glouglou.protocol.DatagramHeader;
 import org.glouglou.protocol.DropReason;
+import org.glouglou.protocol.Payload;
 import org.glouglou.protocol.PayloadBuilder;
 import org.glouglou.protocol.ProtocolConstants;
 import org.glouglou.protocol.ProtocolException;
@@ -106,6 +107,15 @@ public final class ProbeSession {
     /** The reason of the last AUTH_FAIL or proof failure, for the operator; null if none. */
     public synchronized String lastFailure() {
         return lastFailure;
+    }
+
+    /** Forgets the session (the receiver went silent or closed it): the next step is a new HELLO. */
+    public synchronized void reset() {
+        if (!plain) {
+            state = State.IDLE;
+            keys = null;
+            sessionId = 0;
+        }
     }
 
     /** Starts (or restarts) the handshake: returns the HELLO datagram to send. */
@@ -254,6 +264,14 @@ public final class ProbeSession {
             throw new IllegalStateException("session not established: " + state);
         }
         return builder.finish(probeId, sessionId, ++sequence, plain ? null : upCipher);
+    }
+
+    /** Seals a queued payload under this session: next sequence number, sealed unless plain. */
+    public synchronized ByteBuf seal(Payload payload) {
+        if (state != State.ESTABLISHED) {
+            throw new IllegalStateException("session not established: " + state);
+        }
+        return payload.toDatagram(probeId, sessionId, ++sequence, plain ? null : upCipher);
     }
 
     /** Sequence number of the last datagram sealed. */

@@ -1,0 +1,105 @@
+package org.glouglou.probe.export;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.glouglou.protocol.Payload;
+import org.glouglou.protocol.PayloadBuilder;
+import org.glouglou.spi.Event;
+import org.glouglou.spi.EventSink;
+import org.glouglou.spi.ModuleRegistry;
+
+/**
+ * Packs the sources' events into datagram payloads and queues them for the uplink. The queue is bounded: a live
+ * capture never waits for the network (a payload that does not fit is dropped and counted), while a capture file,
+ * which loses nothing by waiting, blocks its reader instead. The fill level is the backlog the sources read to
+ * coalesce harder.
+ */
+public final class ExportPipeline implements EventSink {
+    private final PayloadBuilder builder;
+    private final BlockingQueue<Payload> queue;
+    private final int capacity;
+    private final boolean block;
+    private final LongAdder eventsIn = new LongAdder();
+    private final LongAdder eventsDropped = new LongAdder();
+    private final LongAdder payloadsDropped = new LongAdder();
+
+    /**
+     * @param capacity payloads queued at most: 1024 x 1200 bytes stays near 1 MiB
+     * @param block    wait for room instead of dropping (offline replay)
+     */
+    public ExportPipeline(ModuleRegistry registry, int maxDatagram, int capacity, boolean block) {
+        this.builder = new PayloadBuilder(registry, maxDatagram, 1000);
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.capacity = capacity;
+        this.block = block;
+    }
+
+    @Override
+    public synchronized void emit(long timeMicros, Event event) {
+        eventsIn.increment();
+        if (!builder.add(timeMicros, event)) {
+            enqueue(builder.take());
+            builder.add(timeMicros, event);
+        }
+    }
+
+    /** Queues what is built so far; called every tick so a quiet source's events still leave promptly. */
+    public synchronized void flush() {
+        if (!builder.isEmpty()) {
+            enqueue(builder.take());
+        }
+    }
+
+    private void enqueue(Payload p) {
+        if (block) {
+            try {
+                queue.put(p);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else if (queue.offer(p)) {
+            return;
+        }
+        payloadsDropped.increment();
+        eventsDropped.add(p.events());
+    }
+
+    /** The next payload to send, waiting at most {@code millis}; null if none. */
+    public Payload poll(long millis) throws InterruptedException {
+        return queue.poll(millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Puts back a payload the uplink could not send (no session): at the head would reorder, so it goes last. */
+    public boolean requeue(Payload p) {
+        if (queue.offer(p)) {
+            return true;
+        }
+        payloadsDropped.increment();
+        eventsDropped.add(p.events());
+        return false;
+    }
+
+    public int queued() {
+        return queue.size();
+    }
+
+    /** 0 below a quarter full, then 1, 2, 3 at each further quarter. */
+    public int backlog() {
+        return Math.min(3, queue.size() * 4 / capacity);
+    }
+
+    public long eventsIn() {
+        return eventsIn.sum();
+    }
+
+    public long eventsDropped() {
+        return eventsDropped.sum();
+    }
+
+    public long payloadsDropped() {
+        return payloadsDropped.sum();
+    }
+}
