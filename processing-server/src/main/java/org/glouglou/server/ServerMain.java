@@ -1,12 +1,182 @@
 package org.glouglou.server;
 
-/** Entry point of the glouglou processing server. */
-public final class ServerMain {
-    private ServerMain() {
-    }
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.glouglou.platform.Privileges;
+import org.glouglou.spi.ConfigException;
+import org.glouglou.spi.ModuleRegistry;
+import org.glouglou.spi.server.ServerSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Command line of the glouglou processing server (issue 4). A bad command line or configuration prints one line that
+ * says what is wrong and how to fix it, and exits with 2. Order as in OpenBSD daemons: bind, drop privileges, then
+ * read untrusted datagrams and talk to Redis.
+ */
+@Command(name = "glouglou server", mixinStandardHelpOptions = true, sortOptions = false, description = "Receives probe sessions over UDP and writes the live graph state into Redis.")
+public final class ServerMain implements java.util.concurrent.Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ServerMain.class);
+    private static final ServerSettings D = ServerSettings.defaults();
+
+    @Option(names = "--listen", paramLabel = "ADDR:PORT", description = "UDP address for probes (default:"
+            + " ${DEFAULT-VALUE})")
+    String listen = "0.0.0.0:" + ServerConfig.DEFAULT_PORT;
+
+    @Option(names = "--redis", paramLabel = "URI", description = "Redis to write to (default: ${DEFAULT-VALUE})")
+    String redis = "redis://127.0.0.1:6379";
+
+    @Option(names = "--redis-fail-fast", description = "exit when Redis cannot be reached at start (default: keep"
+            + " retrying every second and hold changes in memory)")
+    boolean redisFailFast;
+
+    @Option(names = "--secrets", paramLabel = "FILE", description = "probe secrets: '<id> <base64 secret> [name]'"
+            + " per line")
+    Path secrets;
+
+    @Option(names = "--allow-plain", description = "also accept unsealed, unauthenticated datagrams (tests only)")
+    boolean allowPlain;
+
+    @Option(names = "--tick", paramLabel = "MS", description = "coalescing period (default: ${DEFAULT-VALUE})")
+    long tick = D.tickMillis();
+
+    @Option(names = "--metrics", paramLabel = "ADDR:PORT", description = "Prometheus endpoint, 'off' for none"
+            + " (default: ${DEFAULT-VALUE})")
+    String metrics = "127.0.0.1:" + ServerConfig.DEFAULT_METRICS_PORT;
+
+    @Option(names = "--node-ttl", paramLabel = "S", description = "idle seconds before a host goes (default:"
+            + " ${DEFAULT-VALUE})")
+    long nodeTtl = D.nodeTtlSeconds();
+
+    @Option(names = "--link-ttl", paramLabel = "S", description = "idle seconds before a host pair goes (default:"
+            + " ${DEFAULT-VALUE})")
+    long linkTtl = D.linkTtlSeconds();
+
+    @Option(names = "--conn-ttl", paramLabel = "S", description = "idle seconds before a connection goes (default:"
+            + " ${DEFAULT-VALUE})")
+    long connTtl = D.connTtlSeconds();
+
+    @Option(names = "--closed-ttl", paramLabel = "S", description = "seconds a closed connection stays (default:"
+            + " ${DEFAULT-VALUE})")
+    long closedTtl = D.closedConnTtlSeconds();
+
+    @Option(names = "--name-ttl", paramLabel = "S", description = "seconds a name stays unless seen again (default:"
+            + " ${DEFAULT-VALUE})")
+    long nameTtl = D.nameTtlSeconds();
+
+    @Option(names = "--max-keys", paramLabel = "N", description = "live keys held at most (default: ${DEFAULT-VALUE})")
+    int maxKeys = ServerConfig.DEFAULT_MAX_KEYS;
+
+    @Option(names = "--rate-limit", paramLabel = "N", description = "datagrams/s per source address (default:"
+            + " ${DEFAULT-VALUE})")
+    int rateLimit = ServerConfig.DEFAULT_RATE_LIMIT;
+
+    @Option(names = "--user", paramLabel = "USER", description = "become USER after binding (when started as root)")
+    String user;
+
+    @Option(names = "--chroot", paramLabel = "DIR", description = "chroot to DIR before becoming --user")
+    Path chroot;
 
     public static void main(String[] args) {
-        System.err.println("glouglou processing server: not implemented yet (issues 4 and 5); nothing to run");
-        System.exit(2);
+        System.exit(run(args));
+    }
+
+    /** Parses and runs; returns the exit code (2 for a bad command line or configuration). */
+    public static int run(String[] args) {
+        CommandLine cl = new CommandLine(new ServerMain());
+        cl.setParameterExceptionHandler((ex, a) -> {
+            System.err.println("glouglou server: " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, c, p) -> {
+            if (ex instanceof ConfigException) {
+                System.err.println("glouglou server: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+
+    static InetSocketAddress address(String option, String s) throws ConfigException {
+        int colon = s.lastIndexOf(':');
+        if (colon <= 0 || colon == s.length() - 1) {
+            throw new ConfigException(option + " " + s + ": expected ADDRESS:PORT, e.g. 127.0.0.1:" + 9430);
+        }
+        String host = s.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(s.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 0 || port > 65535) {
+            throw new ConfigException(option + " " + s + ": the port must be a number from 0 to 65535");
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            throw new ConfigException(option + " " + s + ": unknown host " + host + " (use an IP address)");
+        }
+    }
+
+    private static void positive(String option, long v) throws ConfigException {
+        if (v <= 0) {
+            throw new ConfigException(option + " " + v + ": must be greater than 0");
+        }
+    }
+
+    ServerConfig config() throws ConfigException {
+        positive("--tick", tick);
+        positive("--node-ttl", nodeTtl);
+        positive("--link-ttl", linkTtl);
+        positive("--conn-ttl", connTtl);
+        positive("--closed-ttl", closedTtl);
+        positive("--name-ttl", nameTtl);
+        positive("--max-keys", maxKeys);
+        positive("--rate-limit", rateLimit);
+        if (secrets == null && !allowPlain) {
+            throw new ConfigException("--secrets FILE is required: it lists the probes allowed in (make a line with"
+                    + " 'glouglou probe --new-secret ID')");
+        }
+        if (chroot != null && user == null) {
+            throw new ConfigException("--chroot needs --user: a chrooted root can escape (add --user nobody)");
+        }
+        ServerSettings s = new ServerSettings(tick, nodeTtl, linkTtl, connTtl, closedTtl, nameTtl,
+                D.maxConnsPerSession());
+        InetSocketAddress m = "off".equals(metrics) ? null : address("--metrics", metrics);
+        return new ServerConfig(address("--listen", listen), redis, secrets, allowPlain, m, s, maxKeys, rateLimit,
+                ServerConfig.DEFAULT_MAX_INFLIGHT, redisFailFast, user, chroot);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ServerConfig c = config();
+        ModuleRegistry registry = ModuleRegistry.load();
+        GlouglouServer server = new GlouglouServer(c, registry);
+        server.bind();
+        if (c.user() != null) {
+            // sockets are open; from here on nothing needs root, and the datagrams to come are untrusted
+            LOG.info("{}", Privileges.drop(c.user(), c.chroot()));
+        } else if (Privileges.isRoot()) {
+            LOG.warn("running as root: pass --user nobody to drop privileges after binding");
+        }
+        server.start();
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            done.countDown();
+        }, "shutdown"));
+        done.await();
+        return 0;
     }
 }

@@ -24,4 +24,9 @@ public interface GlouglouModule {
     default ProbeSource.Factory probeSource() {
         return null;
     }
+
+    /** The processing-server half: how this module's events become Redis state. Null if it has none. */
+    default org.glouglou.spi.server.ServerSide serverSide() {
+        return null;
+    }
 }

@@ -48,6 +48,12 @@ public final class NetworkModule implements GlouglouModule {
         return codecs;
     }
 
+    /** The server half: flows, links, hosts and names as Redis hashes (issue 4). */
+    @Override
+    public org.glouglou.spi.server.ServerSide serverSide() {
+        return new org.glouglou.module.network.server.NetworkServerSide();
+    }
+
     public static String protoName(int proto) {
         return switch (proto) {
             case 1 -> "icmp";

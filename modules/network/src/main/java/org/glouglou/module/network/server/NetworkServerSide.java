@@ -1,0 +1,358 @@
+package org.glouglou.module.network.server;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.glouglou.module.network.FlowKey;
+import org.glouglou.module.network.NetworkEvents.Data;
+import org.glouglou.module.network.NetworkEvents.DelConn;
+import org.glouglou.module.network.NetworkEvents.Name;
+import org.glouglou.module.network.NetworkEvents.NewConn;
+import org.glouglou.module.network.NetworkEvents.Trace;
+import org.glouglou.module.network.NetworkModule;
+import org.glouglou.spi.Event;
+import org.glouglou.spi.server.ProbeContext;
+import org.glouglou.spi.server.ServerSettings;
+import org.glouglou.spi.server.ServerSide;
+import org.glouglou.spi.server.StateWriter;
+
+/**
+ * The network module's Redis representation (issue 4): NEWCONN, DATA, DELCONN, NAME and TRACE become the node, link,
+ * connection and name hashes of {@link NetworkKeys}. DATA and DELCONN name their flow by the probe-local connection id
+ * only, so each probe session has a bounded table of connection id to flow. Link totals are exact: DATA deltas are
+ * summed per connection and DELCONN's totals add whatever DATA did not carry (a lost datagram, the last partial tick).
+ * Single-threaded (the server's ingest thread); counters are read by the metrics thread.
+ */
+public final class NetworkServerSide implements ServerSide {
+    /** 32 names per address: a CDN address shared by many sites still fits; beyond, new names are counted, not kept. */
+    static final int MAX_NAMES = 32;
+    /** 65536 latest names remembered to name hosts that appear after their DNS answer. */
+    static final int NAME_CACHE = 65_536;
+    /** 2 s rate window: a probe summarises every second, so a shorter window would alternate between 0 and 2x. */
+    static final long RATE_WINDOW_MILLIS = 2000;
+    /** 16x the per-session bound across all sessions: memory stays bounded with any number of probes. */
+    static final int TOTAL_FACTOR = 16;
+
+    /** One flow of one session, with its keys computed once. */
+    static final class Conn {
+        final String key;
+        final String link;
+        final String srcNode;
+        final String dstNode;
+        /** src is the link's A side. */
+        final boolean srcIsA;
+        long srcPkts;
+        long srcBytes;
+        long dstPkts;
+        long dstBytes;
+        long lastSeenMillis;
+
+        Conn(String key, FlowKey f) {
+            this.key = key;
+            this.link = NetworkKeys.link(f.src(), f.dst());
+            this.srcNode = NetworkKeys.node(f.src());
+            this.dstNode = NetworkKeys.node(f.dst());
+            this.srcIsA = NetworkKeys.ordered(f.src(), f.dst());
+        }
+    }
+
+    /** The per-session state: connection id to flow. */
+    static final class SessionConns {
+        final HashMap<Long, Conn> conns = new HashMap<>();
+    }
+
+    /** Bytes of one link in the current rate window. */
+    private static final class Rate {
+        long ab;
+        long ba;
+        boolean wroteZero;
+    }
+
+    private ServerSettings settings = ServerSettings.defaults();
+    private final Set<SessionConns> sessions = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final HashMap<String, Rate> rates = new HashMap<>();
+    private final LinkedHashMap<InetAddress, String> latestName = new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<InetAddress, String> e) {
+            return size() > NAME_CACHE;
+        }
+    };
+    private int totalConns;
+    private long now;
+    private long rateWindowStart;
+    private long lastSweep;
+
+    private volatile long unknownConn;
+    private volatile long connsRefused;
+    private volatile long connsExpired;
+    private volatile long namesRefused;
+    private volatile long duplicateConn;
+
+    @Override
+    public void start(ServerSettings s) {
+        this.settings = s;
+    }
+
+    @Override
+    public Object openSession(ProbeContext probe) {
+        SessionConns s = new SessionConns();
+        sessions.add(s);
+        return s;
+    }
+
+    @Override
+    public void closeSession(ProbeContext probe, StateWriter out) {
+        if (probe.state() instanceof SessionConns s && sessions.remove(s)) {
+            totalConns -= s.conns.size();
+            s.conns.clear();
+        }
+    }
+
+    @Override
+    public void onEvent(ProbeContext probe, long timeMicros, Event event, StateWriter out) {
+        SessionConns s = (SessionConns) probe.state();
+        long t = timeMicros / 1000;
+        if (event instanceof Data d) {
+            onData(s, d, t, probe.probeId(), out);
+        } else if (event instanceof NewConn n) {
+            onNewConn(probe, s, n, t, out);
+        } else if (event instanceof DelConn d) {
+            onDelConn(s, d, t, probe.probeId(), out);
+        } else if (event instanceof Name n) {
+            onName(n, out);
+        } else if (event instanceof Trace tr) {
+            onTrace(tr, probe.probeId(), out);
+        }
+    }
+
+    private void onNewConn(ProbeContext probe, SessionConns s, NewConn n, long t, StateWriter out) {
+        Long id = n.conn();
+        FlowKey f = n.flow();
+        Conn old = s.conns.get(id);
+        if (old == null && (s.conns.size() >= settings.maxConnsPerSession()
+                || totalConns >= settings.maxConnsPerSession() * TOTAL_FACTOR)) {
+            connsRefused++;
+            return;
+        }
+        if (old != null) {
+            duplicateConn++; // the probe reused an id: the new flow wins
+        } else {
+            totalConns++;
+        }
+        Conn c = new Conn(NetworkKeys.conn(probe.probeId(), probe.sessionId(), n.conn()), f);
+        c.lastSeenMillis = now;
+        s.conns.put(id, c);
+        String k = c.key;
+        out.hset(k, "proto", NetworkModule.protoName(f.proto()));
+        out.hset(k, "src", NetworkKeys.text(f.src()));
+        out.hset(k, "sport", f.sport());
+        out.hset(k, "dst", NetworkKeys.text(f.dst()));
+        out.hset(k, "dport", f.dport());
+        out.hset(k, "probe", probe.probeId());
+        out.hset(k, "state", "open");
+        out.hsetIfAbsent(k, "first_seen", t);
+        out.hmax(k, "last_seen", t);
+        out.expire(k, settings.connTtlSeconds());
+        touchNode(c.srcNode, f.src(), t, probe.probeId(), out);
+        touchNode(c.dstNode, f.dst(), t, probe.probeId(), out);
+        InetAddress a = c.srcIsA ? f.src() : f.dst();
+        InetAddress b = c.srcIsA ? f.dst() : f.src();
+        out.hset(c.link, "a", NetworkKeys.text(a));
+        out.hset(c.link, "b", NetworkKeys.text(b));
+        out.hsetIfAbsent(c.link, "first_seen", t);
+        out.hmax(c.link, "last_seen", t);
+        out.hincrBy(c.link, "conns", 1);
+        out.expire(c.link, settings.linkTtlSeconds());
+    }
+
+    private void touchNode(String key, InetAddress addr, long t, long probeId, StateWriter out) {
+        if (!out.exists(key)) {
+            out.hset(key, "addr", NetworkKeys.text(addr));
+            out.hsetIfAbsent(key, "first_seen", t);
+            String name = latestName.get(addr);
+            if (name != null) {
+                out.hset(key, "name", name);
+            }
+        }
+        out.hmax(key, "last_seen", t);
+        out.hmax(key, "seen." + probeId, t);
+        out.expire(key, settings.nodeTtlSeconds());
+    }
+
+    private void onData(SessionConns s, Data d, long t, long probeId, StateWriter out) {
+        Conn c = s.conns.get(d.conn());
+        if (c == null) {
+            unknownConn++;
+            return;
+        }
+        add(c, d.srcPkts(), d.srcBytes(), d.dstPkts(), d.dstBytes(), t, probeId, out);
+        out.expire(c.key, settings.connTtlSeconds());
+    }
+
+    /** Adds traffic of one connection to its conn, link and node keys. */
+    private void add(Conn c, long sp, long sb, long dp, long db, long t, long probeId, StateWriter out) {
+        c.srcPkts += sp;
+        c.srcBytes += sb;
+        c.dstPkts += dp;
+        c.dstBytes += db;
+        c.lastSeenMillis = now;
+        String k = c.key;
+        out.hset(k, "src_pkts", c.srcPkts);
+        out.hset(k, "src_bytes", c.srcBytes);
+        out.hset(k, "dst_pkts", c.dstPkts);
+        out.hset(k, "dst_bytes", c.dstBytes);
+        out.hmax(k, "last_seen", t);
+        String l = c.link;
+        long abP = c.srcIsA ? sp : dp;
+        long abB = c.srcIsA ? sb : db;
+        long baP = c.srcIsA ? dp : sp;
+        long baB = c.srcIsA ? db : sb;
+        if (abP != 0 || abB != 0) {
+            out.hincrBy(l, "pkts_ab", abP);
+            out.hincrBy(l, "bytes_ab", abB);
+        }
+        if (baP != 0 || baB != 0) {
+            out.hincrBy(l, "pkts_ba", baP);
+            out.hincrBy(l, "bytes_ba", baB);
+        }
+        out.hmax(l, "last_seen", t);
+        out.expire(l, settings.linkTtlSeconds());
+        Rate r = rates.get(l);
+        if (r == null) {
+            r = new Rate();
+            rates.put(l, r);
+        }
+        r.ab += abB;
+        r.ba += baB;
+        out.hmax(c.srcNode, "last_seen", t);
+        out.hmax(c.srcNode, "seen." + probeId, t);
+        out.expire(c.srcNode, settings.nodeTtlSeconds());
+        out.hmax(c.dstNode, "last_seen", t);
+        out.hmax(c.dstNode, "seen." + probeId, t);
+        out.expire(c.dstNode, settings.nodeTtlSeconds());
+    }
+
+    private void onDelConn(SessionConns s, DelConn d, long t, long probeId, StateWriter out) {
+        Conn c = s.conns.remove(d.conn());
+        if (c == null) {
+            unknownConn++;
+            return;
+        }
+        totalConns--;
+        // what DATA did not carry: the last partial tick, or DATA lost in transit
+        long sp = Math.max(0, d.srcPkts() - c.srcPkts);
+        long sb = Math.max(0, d.srcBytes() - c.srcBytes);
+        long dp = Math.max(0, d.dstPkts() - c.dstPkts);
+        long db = Math.max(0, d.dstBytes() - c.dstBytes);
+        add(c, sp, sb, dp, db, t, probeId, out);
+        out.hset(c.key, "state", "closed");
+        out.hset(c.key, "reason", d.reason().label);
+        out.expire(c.key, settings.closedConnTtlSeconds());
+    }
+
+    private void onName(Name n, StateWriter out) {
+        String k = NetworkKeys.name(n.addr());
+        if (out.fieldCount(k) >= MAX_NAMES) {
+            namesRefused++;
+            return;
+        }
+        out.hset(k, n.name(), n.source().label);
+        out.expire(k, settings.nameTtlSeconds());
+        latestName.put(n.addr(), n.name());
+        String node = NetworkKeys.node(n.addr());
+        if (out.exists(node)) {
+            out.hset(node, "name", n.name());
+        }
+    }
+
+    private void onTrace(Trace tr, long probeId, StateWriter out) {
+        String node = NetworkKeys.node(tr.addr());
+        if (!out.exists(node)) {
+            return; // a distance alone does not make a host: the graph shows hosts that talk
+        }
+        out.hset(node, "hops", tr.hops());
+        out.hset(node, "hops_method", tr.method().label);
+        out.hset(node, "hops_probe", probeId);
+        if (!tr.path().isEmpty()) {
+            out.hset(node, "path", tr.path().stream().map(NetworkKeys::text).collect(Collectors.joining(",")));
+        }
+    }
+
+    @Override
+    public void onTick(long nowMillis, StateWriter out) {
+        now = nowMillis;
+        if (rateWindowStart == 0) {
+            rateWindowStart = nowMillis;
+        }
+        long elapsed = nowMillis - rateWindowStart;
+        if (elapsed >= RATE_WINDOW_MILLIS) {
+            rateWindowStart = nowMillis;
+            Iterator<Map.Entry<String, Rate>> it = rates.entrySet().iterator();
+            while (it.hasNext()) {
+                Map.Entry<String, Rate> e = it.next();
+                Rate r = e.getValue();
+                if (r.ab == 0 && r.ba == 0) {
+                    if (r.wroteZero || !out.exists(e.getKey())) {
+                        it.remove(); // quiet for two windows: forget it until it moves again
+                        continue;
+                    }
+                    r.wroteZero = true;
+                } else {
+                    r.wroteZero = false;
+                }
+                out.hset(e.getKey(), "rate_ab", r.ab * 1000 / elapsed);
+                out.hset(e.getKey(), "rate_ba", r.ba * 1000 / elapsed);
+                r.ab = 0;
+                r.ba = 0;
+            }
+        }
+        if (nowMillis - lastSweep >= 1000) {
+            lastSweep = nowMillis;
+            sweep(nowMillis);
+        }
+    }
+
+    /** Forgets connections idle beyond their TTL: their keys have expired, their ids will not come back. */
+    private void sweep(long nowMillis) {
+        long idle = settings.connTtlSeconds() * 1000;
+        for (SessionConns s : sessions) {
+            Iterator<Conn> it = s.conns.values().iterator();
+            while (it.hasNext()) {
+                Conn c = it.next();
+                if (c.lastSeenMillis == 0) {
+                    c.lastSeenMillis = nowMillis; // opened before the first tick told us the time
+                } else if (nowMillis - c.lastSeenMillis > idle) {
+                    it.remove();
+                    totalConns--;
+                    connsExpired++;
+                }
+            }
+        }
+    }
+
+    @Override
+    public Map<String, Long> counters() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("unknown_conn", unknownConn);
+        m.put("conns_refused", connsRefused);
+        m.put("conns_expired", connsExpired);
+        m.put("duplicate_conn", duplicateConn);
+        m.put("names_refused", namesRefused);
+        return m;
+    }
+
+    /** Live connections across sessions (tests). */
+    int totalConns() {
+        return totalConns;
+    }
+
+    List<SessionConns> sessionsForTest() {
+        return new ArrayList<>(sessions);
+    }
+}

@@ -1,0 +1,137 @@
+package org.glouglou.server;
+
+import io.lettuce.core.RedisURI;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import org.glouglou.protocol.session.ProbeSecrets;
+import org.glouglou.protocol.session.ReceiverSessions;
+import org.glouglou.server.ingest.IngestCore;
+import org.glouglou.server.ingest.SourceRateLimiter;
+import org.glouglou.server.ingest.UdpListener;
+import org.glouglou.server.metrics.ServerMetrics;
+import org.glouglou.server.store.KeyCoalescer;
+import org.glouglou.server.store.RedisStore;
+import org.glouglou.spi.ConfigException;
+import org.glouglou.spi.ModuleRegistry;
+
+/**
+ * The ingest half of the processing server assembled (issue 4): UDP listener, receiver sessions, module server sides,
+ * key coalescer, Redis writer, metrics endpoint. {@link #bind} opens the sockets (privileged part), {@link #start}
+ * begins talking to Redis; the caller drops privileges in between.
+ */
+public final class GlouglouServer implements AutoCloseable {
+    /**
+     * 4096 sources: more probes and relays than one server serves; a spoofed flood only churns the table.
+     * Burst of two seconds' worth: a probe catching up after a stall is not cut.
+     */
+    static final int MAX_SOURCES = 4096;
+
+    private final ServerConfig config;
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final KeyCoalescer store;
+    private final RedisStore redis;
+    private final IngestCore core;
+    private final UdpListener listener;
+    private HTTPServer http;
+    private InetSocketAddress udp;
+
+    public GlouglouServer(ServerConfig config, ModuleRegistry registry) throws ConfigException {
+        this.config = config;
+        ProbeSecrets secrets;
+        if (config.secrets() != null) {
+            secrets = ProbeSecrets.load(config.secrets());
+        } else if (config.allowPlain()) {
+            secrets = new ProbeSecrets(Map.of());
+        } else {
+            throw new ConfigException("no --secrets FILE: the server needs the probes' secrets (or --allow-plain for"
+                    + " tests)");
+        }
+        RedisURI uri;
+        try {
+            uri = RedisURI.create(config.redisUri());
+        } catch (RuntimeException e) {
+            throw new ConfigException("--redis " + config.redisUri() + ": " + e.getMessage()
+                    + " (expected redis://HOST:PORT[/DB])");
+        }
+        // the largest of the TTLs: a key whose module set none still goes eventually
+        long defaultTtl = Math.max(config.settings().nodeTtlSeconds(), config.settings().linkTtlSeconds());
+        this.store = new KeyCoalescer(config.maxKeys(), defaultTtl);
+        this.redis = new RedisStore(uri, metrics, config.maxInflight(), config.maxInflight() / 2);
+        this.core = new IngestCore(registry, secrets, ReceiverSessions.Config.defaults().withAllowPlain(config
+                .allowPlain()), store, redis, metrics, new SourceRateLimiter(config.rateLimit(),
+                        2.0 * config
+                                .rateLimit(),
+                        MAX_SOURCES),
+                config.settings());
+        this.listener = new UdpListener(core);
+    }
+
+    /** Opens the UDP socket and the metrics endpoint: the part that may need root. */
+    public InetSocketAddress bind() throws ConfigException {
+        try {
+            udp = listener.bind(config.listen(), config.settings().tickMillis());
+        } catch (Exception e) {
+            throw new ConfigException("cannot listen on udp " + config.listen() + ": " + e.getMessage()
+                    + " (another process has it, or a port below 1024 needs root)");
+        }
+        if (config.metrics() != null) {
+            try {
+                http = metrics.serve(config.metrics());
+            } catch (IOException e) {
+                throw new ConfigException("cannot serve metrics on " + config.metrics() + ": " + e.getMessage()
+                        + " (choose another --metrics address)");
+            }
+        }
+        return udp;
+    }
+
+    /** Connects to Redis: at once and failing with a message under --redis-fail-fast, else in the background. */
+    public void start() throws ConfigException {
+        if (config.redisFailFast()) {
+            try {
+                redis.connectNow();
+            } catch (RuntimeException e) {
+                throw new ConfigException("cannot reach Redis at " + config.redisUri() + ": " + e.getMessage()
+                        + " (start it, fix --redis, or drop --redis-fail-fast to keep retrying)");
+            }
+        } else {
+            redis.connectInBackground();
+        }
+    }
+
+    public InetSocketAddress udpAddress() {
+        return udp;
+    }
+
+    public int metricsPort() {
+        return http == null ? -1 : http.getPort();
+    }
+
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    public RedisStore redis() {
+        return redis;
+    }
+
+    /** Runs {@code task} on the ingest thread, where the key copy and the sessions live. */
+    public <T> T onIngestThread(java.util.concurrent.Callable<T> task) throws Exception {
+        return listener.call(task);
+    }
+
+    public IngestCore core() {
+        return core;
+    }
+
+    @Override
+    public void close() {
+        listener.close();
+        if (http != null) {
+            http.close();
+        }
+        redis.close();
+    }
+}

@@ -1,0 +1,65 @@
+package org.glouglou.server.metrics;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.function.Consumer;
+import org.glouglou.protocol.DropReason;
+
+/**
+ * The server's metrics in the Prometheus text format (issue 4): datagrams and events by outcome, drops by reason
+ * (the {@link DropReason} labels), per-probe loss, Redis write latency and failures, buffer fill. Counters are
+ * lock-free and safe from any thread; gauges are read through callbacks when scraped.
+ */
+public final class ServerMetrics {
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+
+    public final Counter datagrams = Counter.builder().name("glouglou_server_datagrams_total")
+            .help("Datagrams received, by outcome (accepted: opened and decoded; dropped: see drops_total)")
+            .labelNames("outcome").register(registry);
+    public final Counter events = Counter.builder().name("glouglou_server_events_total")
+            .help("Events of authenticated datagrams, by outcome").labelNames("outcome").register(registry);
+    public final Counter drops = Counter.builder().name("glouglou_server_drops_total")
+            .help("Datagrams or records dropped, by reason").labelNames("reason").register(registry);
+    public final Counter redisCommands = Counter.builder().name("glouglou_server_redis_commands_total")
+            .help("Redis commands, by outcome (ok, failed)").labelNames("outcome").register(registry);
+    public final Counter redisTicks = Counter.builder().name("glouglou_server_redis_flushes_total")
+            .help("Ticks, by what the writer did (written, deferred: too many commands in flight, unavailable)")
+            .labelNames("outcome").register(registry);
+    public final Counter keysRewritten = Counter.builder().name("glouglou_server_keys_written_total")
+            .help("Keys written to Redis (one HSET and one EXPIRE each)").register(registry);
+    public final Histogram redisLatency = Histogram.builder().name("glouglou_server_redis_write_seconds")
+            .help("Time from sending a tick's batch to its last reply")
+            .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5).register(registry);
+
+    private final PrometheusRegistry reg() {
+        return registry;
+    }
+
+    /** Registers a gauge read at scrape time. */
+    public void gauge(String name, String help, Consumer<GaugeWithCallback.Callback> callback, String... labels) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames(labels).callback(callback).register(reg());
+    }
+
+    /** Counts a dropped datagram or record under its reason. */
+    public void drop(DropReason reason) {
+        drops.labelValues(reason.label()).inc();
+        if (reason.wholeDatagram()) {
+            datagrams.labelValues("dropped").inc();
+        }
+    }
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    /** Starts the HTTP endpoint ({@code /metrics}); the caller closes it. */
+    public HTTPServer serve(InetSocketAddress at) throws IOException {
+        return HTTPServer.builder().inetAddress(at.getAddress()).port(at.getPort()).registry(registry)
+                .buildAndStart();
+    }
+}
