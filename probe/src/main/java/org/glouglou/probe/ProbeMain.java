@@ -41,17 +41,16 @@ import picocli.CommandLine.Option;
  * what it sees into events and sends them sealed to a server or relay (or prints them as JSON lines). Each module's
  * options join the command line as a mixin: the core names no module.
  */
-@Command(name = "glouglou probe", mixinStandardHelpOptions = true, sortOptions = false, version = "glouglou probe 0.1",
-    description = "Capture and summarise activity on this host and send it to a glouglou server or relay.")
+@Command(name = "glouglou probe", mixinStandardHelpOptions = true, sortOptions = false, version = "glouglou probe 0.1", description = "Capture and summarise activity on this host and send it to a glouglou server or relay.")
 public final class ProbeMain implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeMain.class);
 
     @Option(names = "--server", paramLabel = "HOST:PORT", description = "Receiver (server or relay) to send to;"
-        + " repeat for failover in order. Port 4430 if omitted.")
+            + " repeat for failover in order. Port 4430 if omitted.")
     List<String> servers = new ArrayList<>();
 
     @Option(names = "--secret-file", paramLabel = "FILE", description = "This probe's line '<id> <base64 secret>"
-        + " [name]' (make one with --new-secret).")
+            + " [name]' (make one with --new-secret).")
     Path secretFile;
 
     @Option(names = "--probe-id", paramLabel = "ID", description = "Probe id; taken from the secret file if omitted.")
@@ -64,41 +63,41 @@ public final class ProbeMain implements Callable<Integer> {
     boolean print;
 
     @Option(names = "--plain", description = "Send unsealed and unauthenticated (tests only; the receiver must allow"
-        + " it).")
+            + " it).")
     boolean plain;
 
     @Option(names = "--tick", paramLabel = "MS", description = "Summary interval in milliseconds (default: 100).")
     int tickMillis = 100;
 
     @Option(names = "--max-datagram", paramLabel = "BYTES", description = "Largest datagram (default: 1200, fits any"
-        + " IPv6 path).")
+            + " IPv6 path).")
     int maxDatagram = ProtocolConstants.DEFAULT_MAX_DATAGRAM;
 
     @Option(names = "--queue", paramLabel = "DATAGRAMS", description = "Send queue bound (default: 1024, about 1"
-        + " MiB).")
+            + " MiB).")
     int queue = 1024;
 
     @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "STATS every this many seconds"
-        + " (default: 2).")
+            + " (default: 2).")
     int statsSeconds = 2;
 
     @Option(names = "--connect-timeout", paramLabel = "SECONDS", description = "Reading a file: give up when no"
-        + " receiver answers for this long (default: 15).")
+            + " receiver answers for this long (default: 15).")
     int connectTimeoutSeconds = 15;
 
     @Option(names = "--user", description = "Drop to this user after opening the capture (default: nobody, when"
-        + " started as root).")
+            + " started as root).")
     String user = "nobody";
 
     @Option(names = "--chroot", paramLabel = "DIR", description = "Also chroot into this (empty) directory.")
     Path chroot;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Options as a properties file (option name"
-        + " without dashes = value); the command line wins.")
+            + " without dashes = value); the command line wins.")
     Path config;
 
     @Option(names = "--new-secret", paramLabel = "ID", description = "Print a new secret line for probe ID (for the"
-        + " probe's secret file and the receiver's secrets file), then exit.")
+            + " probe's secret file and the receiver's secrets file), then exit.")
     Long newSecret;
 
     private final Map<GlouglouModule, Object> moduleOptions = new LinkedHashMap<>();
@@ -181,7 +180,7 @@ public final class ProbeMain implements Callable<Integer> {
         }
         if (maxDatagram < ProtocolConstants.MIN_MAX_DATAGRAM || maxDatagram > ProtocolConstants.MAX_DATAGRAM) {
             throw new ConfigException("--max-datagram " + maxDatagram + " is outside "
-                + ProtocolConstants.MIN_MAX_DATAGRAM + ".." + ProtocolConstants.MAX_DATAGRAM);
+                    + ProtocolConstants.MIN_MAX_DATAGRAM + ".." + ProtocolConstants.MAX_DATAGRAM);
         }
         if (queue < 4 || statsSeconds < 1 || connectTimeoutSeconds < 1) {
             throw new ConfigException("--queue must be at least 4, --stats-interval and --connect-timeout at least 1");
@@ -233,7 +232,7 @@ public final class ProbeMain implements Callable<Integer> {
             pipeline[0] = new ExportPipeline(registry, maxDatagram, queue, finite);
             String probeName = name != null ? name : hostName();
             ProbeSession session = new ProbeSession(registry, id, plain ? null : identity.secret(), probeName,
-                "glouglou-probe 0.1", plain);
+                    "glouglou-probe 0.1", plain);
             uplink = new Uplink(receivers, session, registry, pipeline[0], Uplink.Config.defaults());
             sink = pipeline[0];
         }
@@ -253,7 +252,7 @@ public final class ProbeMain implements Callable<Integer> {
             uplink.start();
             timer.scheduleAtFixedRate(pipeline[0]::flush, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
             timer.scheduleAtFixedRate(() -> sink.emit(System.currentTimeMillis() * 1000, stats(sources, pipeline[0],
-                uplinkRef)), statsSeconds, statsSeconds, TimeUnit.SECONDS);
+                    uplinkRef)), statsSeconds, statsSeconds, TimeUnit.SECONDS);
         } else if (!finite) {
             timer.scheduleAtFixedRate(printerRef::flush, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
         }
@@ -279,10 +278,10 @@ public final class ProbeMain implements Callable<Integer> {
 
         int code = 0;
         while (!done.await(200, TimeUnit.MILLISECONDS)) {
-            if (uplink != null && finite && uplink.downForMillis(System.currentTimeMillis())
-                > connectTimeoutSeconds * 1000L) {
+            if (uplink != null && finite
+                    && uplink.downForMillis(System.currentTimeMillis()) > connectTimeoutSeconds * 1000L) {
                 throw new ConfigException("no answer from " + String.join(", ", servers) + " for "
-                    + connectTimeoutSeconds + " s: is the server running, and does it know probe " + id + "?");
+                        + connectTimeoutSeconds + " s: is the server running, and does it know probe " + id + "?");
             }
         }
         if (failure.get() != null) {
@@ -308,7 +307,7 @@ public final class ProbeMain implements Callable<Integer> {
             }
             uplink.close();
             LOG.info("sent {} events in {} datagrams ({} bytes); dropped {} events", uplink.eventsSent(),
-                uplink.datagramsSent(), uplink.bytesSent(), pipeline[0].eventsDropped());
+                    uplink.datagramsSent(), uplink.bytesSent(), pipeline[0].eventsDropped());
         }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
@@ -345,17 +344,17 @@ public final class ProbeMain implements Callable<Integer> {
         }
         if (secretFile == null) {
             throw new ConfigException("no secret: give --secret-file FILE (make one with 'glouglou probe"
-                + " --new-secret ID > FILE' and add the same line to the server's secrets file)");
+                    + " --new-secret ID > FILE' and add the same line to the server's secrets file)");
         }
         ProbeSecrets s = ProbeSecrets.load(secretFile);
         if (s.size() != 1) {
             throw new ConfigException(secretFile + " must hold exactly one line '<id> <base64 secret>', it has "
-                + s.size());
+                    + s.size());
         }
         ProbeSecrets.Entry e = s.all().get(0);
         if (probeId != null && probeId != e.probeId()) {
             throw new ConfigException("--probe-id " + probeId + " differs from the id " + e.probeId() + " in "
-                + secretFile);
+                    + secretFile);
         }
         return e;
     }

@@ -70,7 +70,7 @@ public final class Uplink implements AutoCloseable {
 
     /** Opens the socket now (before any privilege drop); nothing is sent until {@link #start()}. */
     public Uplink(List<InetSocketAddress> servers, ProbeSession session, ModuleRegistry registry,
-        ExportPipeline pipeline, Config config) throws IOException {
+            ExportPipeline pipeline, Config config) throws IOException {
         if (servers.isEmpty()) {
             throw new IllegalArgumentException("no receiver to send to");
         }
@@ -81,8 +81,8 @@ public final class Uplink implements AutoCloseable {
         this.config = config;
         this.plain = session.established(); // a plain session has no handshake
         this.socket = new DatagramSocket(new InetSocketAddress(servers.get(0).getAddress().getAddress().length == 16
-            ? "::"
-            : "0.0.0.0", 0));
+                ? "::"
+                : "0.0.0.0", 0));
         this.socket.setSoTimeout(200);
         this.control = new PayloadBuilder(registry, ProtocolConstants.DEFAULT_MAX_DATAGRAM, 1000);
     }
@@ -121,13 +121,13 @@ public final class Uplink implements AutoCloseable {
                         firstAttemptMillis = now;
                     }
                     if (helloSent == 0 || now - helloSent >= config.handshakeMillis()
-                        || session.state() == ProbeSession.State.IDLE) {
+                            || session.state() == ProbeSession.State.IDLE) {
                         if (helloSent != 0 && ++attempts >= config.attemptsPerServer()) {
                             attempts = 0;
                             current = (current + 1) % servers.size();
                             failovers.incrementAndGet();
                             LOG.warn("no session with {}; trying {}", servers.get((current + servers.size() - 1)
-                                % servers.size()), servers.get(current));
+                                    % servers.size()), servers.get(current));
                         }
                         handshakes.incrementAndGet();
                         send(session.hello(now * 1000));
@@ -143,7 +143,7 @@ public final class Uplink implements AutoCloseable {
                     attempts = 0;
                     helloSent = 0;
                     LOG.info("session {} with {} established", Long.toHexString(session.sessionId()),
-                        currentServer());
+                            currentServer());
                 }
                 long keepalive = Math.max(1, session.keepaliveSeconds()) * 1000L;
                 if (!plain && now - lastHeardMillis > config.silenceKeepalives() * keepalive) {
