@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import org.glouglou.module.network.capture.NetworkProbeFactory;
 import org.glouglou.protocol.DropReason;
 import org.glouglou.protocol.ProtocolException;
 import org.glouglou.protocol.Varint;
@@ -17,6 +18,7 @@ import org.glouglou.protocol.Wire;
 import org.glouglou.spi.BaseEventCodec;
 import org.glouglou.spi.EventCodec;
 import org.glouglou.spi.GlouglouModule;
+import org.glouglou.spi.ProbeSource;
 
 /** The network module: flows, traffic, names and distances seen in captured packets (spec section 4.1). */
 public final class NetworkModule implements GlouglouModule {
@@ -46,6 +48,11 @@ public final class NetworkModule implements GlouglouModule {
     @Override
     public List<EventCodec<?>> codecs() {
         return codecs;
+    }
+
+    @Override
+    public ProbeSource.Factory probeSource() {
+        return new NetworkProbeFactory();
     }
 
     public static String protoName(int proto) {
