@@ -4,6 +4,7 @@ import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.pcap4j.core.BpfProgram.BpfCompileMode;
 import org.pcap4j.core.NotOpenException;
@@ -20,8 +21,14 @@ import org.pcap4j.core.Pcaps;
  * the capture thread, so stats() never calls into libpcap concurrently.
  */
 final class LiveCapture implements AutoCloseable {
-    /** 50 ms: half the default tick, so ticks and timeouts run on time when the link is quiet. */
+    /**
+     * 50 ms: half the default tick; with TPACKET_V3 the kernel hands over a partly filled block after this long.
+     * It does not bound a blocking read on a quiet link (the timer starts with the first packet), hence non-blocking
+     * reads and {@link #IDLE_PARK_NANOS}.
+     */
     static final int READ_TIMEOUT_MILLIS = 50;
+    /** 5 ms: pause when the ring is empty; 200 wake-ups a second on a quiet link, and stop() answers at once. */
+    static final long IDLE_PARK_NANOS = 5_000_000L;
     /** 16 MiB: kernel ring for bursts while the JVM pauses (libpcap's default 2 MiB drops under GC pauses). */
     static final int BUFFER_BYTES = 16 << 20;
     /** 1 s: how often the kernel drop counters are read. */
@@ -76,6 +83,12 @@ final class LiveCapture implements AutoCloseable {
                         e);
             }
         }
+        try {
+            h.setBlockingMode(PcapHandle.BlockingMode.NONBLOCKING);
+        } catch (PcapNativeException | NotOpenException e) {
+            h.close();
+            throw new org.glouglou.spi.ConfigException("cannot capture on " + iface + ": " + e.getMessage(), e);
+        }
         return new LiveCapture(h);
     }
 
@@ -99,6 +112,7 @@ final class LiveCapture implements AutoCloseable {
             if (pkt == null) {
                 ts = System.currentTimeMillis() * 1000; // quiet link: packet time follows the wall clock
                 p.advance(ts);
+                LockSupport.parkNanos(IDLE_PARK_NANOS);
             } else {
                 Timestamp t = handle.getTimestamp();
                 ts = Math.floorDiv(t.getTime(), 1000) * 1_000_000L + t.getNanos() / 1000;
