@@ -48,12 +48,13 @@ class LiveCaptureIT {
                 DatagramSocket tx = new DatagramSocket(0, InetAddress.getLoopbackAddress());
                 DatagramSocket export = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             int port = rx.getLocalPort();
-            InetSocketAddress exportTo = new InetSocketAddress(InetAddress.getLoopbackAddress(), rx.getLocalPort()
-                    + 0);
+            InetSocketAddress exportTo = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
             // the export destination is another socket: its traffic must be invisible
             InetSocketAddress exportDest = new InetSocketAddress(InetAddress.getLoopbackAddress(), export
                     .getLocalPort());
-            ProbeSource s = open("lo", "udp and host 127.0.0.1", List.of(exportDest));
+            // other users of this machine send on lo too: the filter keeps only this test's sockets
+            ProbeSource s = open("lo", "udp and host 127.0.0.1 and (port " + port + " or port " + export
+                    .getLocalPort() + ")", List.of(exportDest));
             List<Event> ev = new CopyOnWriteArrayList<>();
             Thread t = new Thread(() -> {
                 try {
