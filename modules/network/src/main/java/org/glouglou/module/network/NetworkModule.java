@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import org.glouglou.module.network.capture.NetworkProbeFactory;
 import org.glouglou.protocol.DropReason;
 import org.glouglou.protocol.ProtocolException;
 import org.glouglou.protocol.Varint;
@@ -17,6 +18,7 @@ import org.glouglou.protocol.Wire;
 import org.glouglou.spi.BaseEventCodec;
 import org.glouglou.spi.EventCodec;
 import org.glouglou.spi.GlouglouModule;
+import org.glouglou.spi.ProbeSource;
 
 /** The network module: flows, traffic, names and distances seen in captured packets (spec section 4.1). */
 public final class NetworkModule implements GlouglouModule {
@@ -52,6 +54,12 @@ public final class NetworkModule implements GlouglouModule {
     @Override
     public org.glouglou.spi.server.ServerSide serverSide() {
         return new org.glouglou.module.network.server.NetworkServerSide();
+    }
+
+    /** The probe half: capture, flow table, DNS names, distances (issue 3). */
+    @Override
+    public ProbeSource.Factory probeSource() {
+        return new NetworkProbeFactory();
     }
 
     public static String protoName(int proto) {

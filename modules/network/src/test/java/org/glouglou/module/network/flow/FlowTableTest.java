@@ -1,0 +1,137 @@
+package org.glouglou.module.network.flow;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.glouglou.module.network.NetworkEvents.Data;
+import org.glouglou.module.network.NetworkEvents.DelConn;
+import org.glouglou.module.network.NetworkEvents.NewConn;
+import org.glouglou.module.network.NetworkEvents.Reason;
+import org.glouglou.spi.Event;
+import org.junit.jupiter.api.Test;
+
+class FlowTableTest {
+    static final long A = 0x0a000001L;
+    static final long B = 0x0a000002L;
+    static final long C = 0x0a000003L;
+    static final int SYN = 0x02;
+    static final int ACK = 0x10;
+    static final int FIN = 0x01;
+    static final int RST = 0x04;
+
+    final List<Event> ev = new ArrayList<>();
+    final List<Long> at = new ArrayList<>();
+    FlowTable t = new FlowTable(FlowConfig.defaults(), (ts, e) -> {
+        at.add(ts);
+        ev.add(e);
+    });
+
+    Flow tcp(long ts, long s, int sp, long d, int dp, int len, int flags) {
+        return t.packet(ts, false, 0, s, sp, 0, d, dp, 6, len, flags);
+    }
+
+    Flow udp(long ts, long s, int sp, long d, int dp, int len) {
+        return t.packet(ts, false, 0, s, sp, 0, d, dp, 17, len, 0);
+    }
+
+    <T> List<T> of(Class<T> c) {
+        return ev.stream().filter(c::isInstance).map(c::cast).toList();
+    }
+
+    @Test
+    void directionIndependentWithSrcAsTheFirstSender() {
+        udp(1_000_000, B, 53, A, 40000, 100);
+        udp(1_000_010, A, 40000, B, 53, 60);
+        udp(1_000_020, B, 53, A, 40000, 100);
+        t.finish(2_000_000);
+        NewConn n = of(NewConn.class).get(0);
+        assertEquals(1, n.conn());
+        assertEquals("udp 10.0.0.2:53 -> 10.0.0.1:40000", n.flow().toString());
+        DelConn d = of(DelConn.class).get(0);
+        assertEquals(new DelConn(1, Reason.END, 2, 200, 1, 60, n.flow()), d);
+    }
+
+    @Test
+    void dataOncePerTickWithDeltasThatSumToTheTotals() {
+        udp(1_000_000, A, 1, B, 2, 10);
+        udp(1_050_000, A, 1, B, 2, 10);
+        udp(1_150_000, B, 2, A, 1, 30); // next tick: the first tick's DATA goes out at 1.1 s
+        udp(1_160_000, A, 1, B, 2, 10);
+        t.finish(1_160_000);
+        List<Data> data = of(Data.class);
+        assertEquals(2, data.size());
+        assertEquals(new Data(1, 2, 20, 0, 0, data.get(0).flow()), data.get(0));
+        assertEquals(1_100_000L, at.get(ev.indexOf(data.get(0))));
+        assertEquals(new Data(1, 1, 10, 1, 30, data.get(0).flow()), data.get(1));
+        assertEquals(new DelConn(1, Reason.END, 3, 30, 1, 30, data.get(0).flow()), of(DelConn.class).get(0));
+    }
+
+    @Test
+    void rstEndsTheFlowAtTheNextTickAndAReusedTupleIsANewFlow() {
+        tcp(1_000_000, A, 1000, B, 80, 40, SYN);
+        tcp(1_000_100, B, 80, A, 1000, 40, RST | ACK);
+        tcp(1_000_200, B, 80, A, 1000, 40, RST); // same tick: still the same flow
+        assertEquals(1, t.size());
+        tcp(1_200_000, A, 1000, B, 80, 40, SYN); // after the tick: a new flow
+        List<DelConn> d = of(DelConn.class);
+        assertEquals(1, d.size());
+        assertEquals(Reason.RST, d.get(0).reason());
+        assertEquals(1, d.get(0).srcPkts());
+        assertEquals(2, d.get(0).dstPkts());
+        assertTrue(of(Data.class).isEmpty(), "a flow that ends in its first tick may skip DATA");
+        assertEquals(2, of(NewConn.class).get(1).conn());
+    }
+
+    @Test
+    void finFromBothSidesAndTheLastAckClose() {
+        tcp(1_000_000, A, 1000, B, 80, 40, SYN);
+        tcp(1_000_001, B, 80, A, 1000, 40, SYN | ACK);
+        tcp(1_000_002, A, 1000, B, 80, 40, ACK);
+        tcp(2_000_000, A, 1000, B, 80, 40, FIN | ACK);
+        tcp(2_000_001, B, 80, A, 1000, 40, FIN | ACK);
+        t.advance(3_000_000);
+        assertTrue(of(DelConn.class).isEmpty(), "no DELCONN before the last ACK");
+        tcp(3_000_002, A, 1000, B, 80, 40, ACK);
+        t.advance(3_100_000);
+        DelConn d = of(DelConn.class).get(0);
+        assertEquals(Reason.FIN, d.reason());
+        assertEquals(4, d.srcPkts());
+        assertEquals(2, d.dstPkts());
+        // DATA sums to the totals since DATA was already reported before the close
+        long sum = of(Data.class).stream().mapToLong(x -> x.srcPkts() + x.dstPkts()).sum();
+        assertEquals(6, sum);
+    }
+
+    @Test
+    void idleTimeoutsPerProtocol() {
+        t = new FlowTable(FlowConfig.defaults().withIdle(300_000_000L, 60_000_000L, 30_000_000L), (ts, e) -> ev
+                .add(e));
+        udp(0, A, 1, B, 2, 10);
+        tcp(0, A, 1, B, 2, 40, ACK);
+        t.packet(0, false, 0, A, 0, 0, B, 0, 1, 84, 0);
+        t.advance(30_000_000);
+        assertEquals(List.of(1), of(DelConn.class).stream().map(d -> d.flow().proto()).toList());
+        t.advance(60_000_000);
+        assertEquals(List.of(1, 17), of(DelConn.class).stream().map(d -> d.flow().proto()).toList());
+        t.advance(299_000_000);
+        assertEquals(1, t.size());
+        t.advance(300_000_000);
+        assertEquals(0, t.size());
+        assertTrue(of(DelConn.class).stream().allMatch(d -> d.reason() == Reason.IDLE));
+    }
+
+    @Test
+    void fullTableEvictsTheLeastRecentlyActive() {
+        t = new FlowTable(FlowConfig.defaults().withMaxFlows(2), (ts, e) -> ev.add(e));
+        udp(0, A, 1, B, 2, 10);
+        udp(1, A, 1, C, 2, 10);
+        udp(2, A, 1, B, 2, 10); // A-B is now more recent than A-C
+        udp(3, B, 1, C, 2, 10);
+        DelConn d = of(DelConn.class).get(0);
+        assertEquals(Reason.EVICTED, d.reason());
+        assertEquals(2, d.conn());
+        assertEquals(1, t.stats().get("flows_evicted"));
+        assertEquals(2, t.size());
+    }
+}
