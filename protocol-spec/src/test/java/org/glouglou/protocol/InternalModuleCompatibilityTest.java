@@ -51,7 +51,7 @@ class InternalModuleCompatibilityTest extends ModuleCompatibilityKit {
                 }
                 yield new Hello(bytes(r, 32), text(r, 30), text(r, 20), List.copyOf(mods));
             }
-            case "CHALLENGE" -> new Challenge(bytes(r, 32), r.nextInt() & 0xFFFFFFFFL);
+            case "CHALLENGE" -> new Challenge(bytes(r, 32), r.nextInt() & 0xFFFFFFFFL, r.nextLong());
             case "AUTH" -> new Auth(bytes(r, 32));
             case "AUTH_OK" -> new AuthOk(bytes(r, 32), r.nextInt(86401));
             case "AUTH_FAIL" -> new AuthFail(r.nextInt(256), text(r, 100));

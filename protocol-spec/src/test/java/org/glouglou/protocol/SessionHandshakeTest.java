@@ -193,4 +193,22 @@ class SessionHandshakeTest {
         p.receive(rec2.lastReply(), 5, null);
         assertEquals(ProbeSession.State.IDLE, p.state(), "the EXPIRED hint sends the probe back to HELLO");
     }
+
+    /** Regression: a CHALLENGE overtaken by a HELLO retry was answered with the new nonce and failed the proof. */
+    @Test
+    void challengeOfAnEarlierHelloIsIgnored() throws ProtocolException {
+        ReceiverSessions rx = receiver();
+        Recorder rec = new Recorder();
+        ProbeSession p = new ProbeSession(registry, 5, secret, "edge", "test", false);
+        rx.receive(p.hello(1), FROM, 0, rec);
+        ByteBuf stale = rec.lastReply();
+        rx.receive(p.hello(2), FROM, 1, rec);
+        ByteBuf fresh = rec.lastReply();
+        assertEquals(DropReason.UNKNOWN_SESSION, assertThrows(ProtocolException.class, () -> p.receive(stale, 3,
+                null)).reason());
+        rx.receive(p.receive(fresh, 4, null), FROM, 2, rec);
+        p.receive(rec.lastReply(), 5, null);
+        assertTrue(p.established());
+        assertTrue(rec.drops.isEmpty(), rec.drops.toString());
+    }
 }

@@ -44,7 +44,7 @@ public final class VectorGenerator {
         hs.good("HELLO from probe 7", PROBE, 0, 0, List.of(new TimedEvent(PROBE, T0, new Hello(seq(32, 0),
                 "edge-router", "glouglou-probe 0.1", List.of(new ModuleInfo(1, "network", "1.0"))))));
         hs.good("CHALLENGE assigning session 0x01020304", PROBE, 0x01020304L, 0, List.of(new TimedEvent(PROBE, T0
-                + 1500, new Challenge(seq(32, 0x40), 0x01020304L))));
+                + 1500, new Challenge(seq(32, 0x40), 0x01020304L, Challenge.tagOf(seq(32, 0))))));
         hs.good("AUTH", PROBE, 0x01020304L, 0, List.of(new TimedEvent(PROBE, T0 + 3000, new Auth(seq(32, 0x80)))));
         hs.good("AUTH_FAIL (a hint only: unauthenticated)", PROBE, 0, 0, List.of(new TimedEvent(PROBE, T0,
                 new AuthFail(AuthFail.UNKNOWN_PROBE, "probe 7 is not known here"))));

@@ -49,8 +49,20 @@ public final class InternalEvents {
         }
     }
 
-    /** Receiver to probe, unsealed: the receiver's nonce and the session id it assigns. */
-    public record Challenge(byte[] serverNonce, long sessionId) implements Event {
+    /**
+     * Receiver to probe, unsealed: the receiver's nonce, the session id it assigns, and the first 8 bytes of the
+     * HELLO's client nonce, so that the probe answers only the CHALLENGE of its latest HELLO.
+     */
+    public record Challenge(byte[] serverNonce, long sessionId, long helloTag) implements Event {
+        /** The tag a CHALLENGE must echo for a HELLO with this client nonce. */
+        public static long tagOf(byte[] clientNonce) {
+            long t = 0;
+            for (int i = 0; i < 8; i++) {
+                t = t << 8 | (clientNonce[i] & 0xFF);
+            }
+            return t;
+        }
+
         @Override
         public EventType type() {
             return CHALLENGE;
@@ -58,7 +70,8 @@ public final class InternalEvents {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Challenge c && Arrays.equals(serverNonce, c.serverNonce) && sessionId == c.sessionId;
+            return o instanceof Challenge c && Arrays.equals(serverNonce, c.serverNonce) && sessionId == c.sessionId
+                    && helloTag == c.helloTag;
         }
 
         @Override

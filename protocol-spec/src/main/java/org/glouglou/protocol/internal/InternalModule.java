@@ -123,28 +123,32 @@ public final class InternalModule implements GlouglouModule {
 
     static final class ChallengeCodec extends BaseEventCodec<Challenge> {
         ChallengeCodec() {
-            super(CHALLENGE, Challenge.class, N + 4);
+            super(CHALLENGE, Challenge.class, N + 4 + 8);
         }
 
         @Override
         public void encode(Challenge e, ByteBuf out) {
             out.writeBytes(e.serverNonce());
             out.writeInt((int) e.sessionId());
+            out.writeLong(e.helloTag());
         }
 
         @Override
         public Challenge decode(ByteBuf in) throws ProtocolException {
-            return new Challenge(Wire.readBytes(in, N, "server nonce"), Wire.readU32(in, "session id"));
+            return new Challenge(Wire.readBytes(in, N, "server nonce"), Wire.readU32(in, "session id"), Wire.readU64(
+                    in, "hello tag"));
         }
 
         @Override
         public void writeJson(Challenge e, ObjectNode node) {
-            node.put("server_nonce", Hex.encode(e.serverNonce())).put("session", e.sessionId());
+            node.put("server_nonce", Hex.encode(e.serverNonce())).put("session", e.sessionId()).put("hello_tag",
+                    String.format("%016x", e.helloTag()));
         }
 
         @Override
         public Challenge readJson(ObjectNode node) {
-            return new Challenge(Hex.decode(node.path("server_nonce").asText()), node.path("session").asLong());
+            return new Challenge(Hex.decode(node.path("server_nonce").asText()), node.path("session").asLong(),
+                    Long.parseUnsignedLong(node.path("hello_tag").asText(), 16));
         }
     }
 

@@ -202,6 +202,10 @@ public final class ProbeSession {
         }
         Event e = events.get(0);
         if (e instanceof Challenge c && state == State.HELLO_SENT) {
+            if (c.helloTag() != Challenge.tagOf(clientNonce)) {
+                // the answer to an earlier HELLO, overtaken by a retry: answering it would fail the proof
+                throw new ProtocolException(DropReason.UNKNOWN_SESSION, "CHALLENGE for an earlier HELLO");
+            }
             if (c.sessionId() == 0 || c.sessionId() != h.sessionId()) {
                 throw new ProtocolException(DropReason.MALFORMED_RECORD, "CHALLENGE session id " + c.sessionId()
                         + " does not match its header's " + h.sessionId());

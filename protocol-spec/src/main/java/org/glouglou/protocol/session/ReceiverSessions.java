@@ -359,7 +359,7 @@ public final class ReceiverSessions {
         Pending p = new Pending(h.probeId(), sid, hello.clientNonce(), HandshakeCrypto.nonce(),
                 HandshakeCrypto.sha256(payload), hello, now);
         pending.put(new Key(h.probeId(), sid), p);
-        replyBuilder.add(now * 1000, new Challenge(p.serverNonce(), sid));
+        replyBuilder.add(now * 1000, new Challenge(p.serverNonce(), sid, Challenge.tagOf(hello.clientNonce())));
         handler.reply(replyBuilder.finish(h.probeId(), sid, 0, null), from);
     }
 
