@@ -92,6 +92,10 @@ public final class ProbeMain implements Callable<Integer> {
     @Option(names = "--chroot", paramLabel = "DIR", description = "Also chroot into this (empty) directory.")
     Path chroot;
 
+    @Option(names = "--keep-privileges", description = "Do not drop root (debugging only: the probe then parses"
+            + " untrusted packets as root).")
+    boolean keepPrivileges;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Options as a properties file (option name"
             + " without dashes = value); the command line wins.")
     Path config;
@@ -239,7 +243,9 @@ public final class ProbeMain implements Callable<Integer> {
         for (ProbeSource s : sources) {
             s.openPrivileged();
         }
-        PrivilegeDrop.apply(user, chroot);
+        if (!keepPrivileges) {
+            PrivilegeDrop.apply(user, chroot);
+        }
 
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "glouglou-tick");
