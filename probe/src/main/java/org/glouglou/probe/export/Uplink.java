@@ -31,14 +31,16 @@ public final class Uplink implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Uplink.class);
 
     /**
-     * @param handshakeMillis    wait this long for an answer to HELLO or AUTH before trying again: 1 s is many
-     *                           round trips on any real path, short enough for failover within 2 s
-     * @param attemptsPerServer  handshakes tried on one receiver before the next in the list
-     * @param silenceKeepalives  the session is taken as lost after this many keep-alive intervals without a word
+     * @param handshakeMillis   wait this long for an answer to HELLO or AUTH before trying again: 1 s is many round
+     *                          trips on any real path, short enough for failover within 2 s
+     * @param attemptsPerServer handshakes tried on one receiver before the next in the list
+     * @param pingMillis        PING this often: 500 ms costs two small datagrams a second and finds a dead receiver
+     *                          fast
+     * @param silentPings       the session is lost after this many PING intervals without a word from the receiver
      */
-    public record Config(long handshakeMillis, int attemptsPerServer, int silenceKeepalives) {
+    public record Config(long handshakeMillis, int attemptsPerServer, long pingMillis, int silentPings) {
         public static Config defaults() {
-            return new Config(1000, 2, 3);
+            return new Config(1000, 2, 500, 3);
         }
     }
 
@@ -145,14 +147,18 @@ public final class Uplink implements AutoCloseable {
                     LOG.info("session {} with {} established", Long.toHexString(session.sessionId()),
                             currentServer());
                 }
-                long keepalive = Math.max(1, session.keepaliveSeconds()) * 1000L;
-                if (!plain && now - lastHeardMillis > config.silenceKeepalives() * keepalive) {
-                    LOG.warn("{} silent for {} ms; authenticating again", currentServer(), now - lastHeardMillis);
+                if (!plain && now - lastHeardMillis > config.silentPings() * config.pingMillis()) {
+                    InetSocketAddress dead = currentServer();
                     lost();
-                    current = 0; // back to the first receiver in the list: it is the preferred one
+                    if (servers.size() > 1) {
+                        current = (current + 1) % servers.size();
+                        failovers.incrementAndGet();
+                    }
+                    LOG.warn("{} silent for {} ms; authenticating with {}", dead, now - lastHeardMillis,
+                            currentServer());
                     continue;
                 }
-                if (!plain && now - lastPing >= keepalive / 2) {
+                if (!plain && now - lastPing >= config.pingMillis()) {
                     control.add(now * 1000, new InternalEvents.Ping(now));
                     send(session.seal(control.take()));
                     lastPing = now;
