@@ -30,6 +30,25 @@ class KeyCoalescerTest {
     }
 
     @Test
+    void expireIsSentFirstThenOnlyEveryQuarterTtl() {
+        KeyCoalescer c = new KeyCoalescer(100, 60);
+        c.now(1000);
+        c.hset("k", "f", 1);
+        c.expire("k", 40);
+        assertEquals(40, c.drainDirty(10).get(0).ttlSeconds());
+        c.now(2000);
+        c.hset("k", "f", 2);
+        assertEquals(0, c.drainDirty(10).get(0).ttlSeconds(), "fresh EXPIRE still holds");
+        c.now(11_000);
+        c.hset("k", "f", 3);
+        assertEquals(40, c.drainDirty(10).get(0).ttlSeconds(), "refreshed after a quarter of the TTL");
+        c.expire("k", 5);
+        assertEquals(5, c.drainDirty(10).get(0).ttlSeconds(), "a changed TTL is sent at once");
+        assertEquals(0, c.expireIdle(15_999));
+        assertEquals(1, c.expireIdle(16_000), "gone when Redis drops it: 5 s after the last EXPIRE");
+    }
+
+    @Test
     void fullCopyRefusesNewKeysAndCountsThem() {
         KeyCoalescer c = new KeyCoalescer(2, 60);
         c.hset("k1", "f", 1);
