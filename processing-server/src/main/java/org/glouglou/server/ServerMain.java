@@ -6,6 +6,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import org.glouglou.platform.Privileges;
+import org.glouglou.protocol.session.ProbeSecrets;
 import org.glouglou.spi.ConfigException;
 import org.glouglou.spi.ModuleRegistry;
 import org.glouglou.spi.server.ServerSettings;
@@ -147,6 +148,9 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
         if (secrets == null && !allowPlain) {
             throw new ConfigException("--secrets FILE is required: it lists the probes allowed in (make a line with"
                     + " 'glouglou probe --new-secret ID')");
+        }
+        if (secrets != null) {
+            ProbeSecrets.load(secrets); // a bad file fails here, in one line, before anything starts
         }
         if (chroot != null && user == null) {
             throw new ConfigException("--chroot needs --user: a chrooted root can escape (add --user nobody)");

@@ -79,6 +79,19 @@ public final class FakeProbe implements AutoCloseable {
         return System.currentTimeMillis() * 1000;
     }
 
+    public static long nowMicros() {
+        return now();
+    }
+
+    public ProbeSession session() {
+        return session;
+    }
+
+    /** Keep sent datagrams for replay tests (default) or not (the bench). */
+    public void keepSent(boolean k) {
+        keep = k;
+    }
+
     /** Queues one event, sending the current datagram first when it is full. */
     public void add(long timeMicros, Event e) throws Exception {
         if (!builder.add(timeMicros, e)) {

@@ -27,6 +27,12 @@ public final class RedisServerProcess implements BeforeAllCallback, AfterAllCall
     private RedisClient client;
     private StatefulRedisConnection<String, String> connection;
 
+    /** Starts outside JUnit (the bench). */
+    public RedisServerProcess startStandalone() throws Exception {
+        beforeAll(null);
+        return this;
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         port = freePort();

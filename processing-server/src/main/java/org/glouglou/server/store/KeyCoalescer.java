@@ -21,6 +21,10 @@ public final class KeyCoalescer implements StateWriter {
         final HashMap<String, Object> fields = new HashMap<>(16);
         long ttlSeconds;
         long lastWriteMillis;
+        /** When EXPIRE was last sent with {@link #sentTtl}, if {@link #expireSent}. */
+        long expireSentMillis;
+        boolean expireSent;
+        long sentTtl;
         boolean dirty;
 
         Entry(String key) {
@@ -28,7 +32,10 @@ public final class KeyCoalescer implements StateWriter {
         }
     }
 
-    /** A key to write: all its fields as strings, and its TTL. */
+    /**
+     * A key to write: all its fields as strings, and its TTL, or 0 when the EXPIRE sent recently still holds (it is
+     * refreshed once a quarter of the TTL has passed, which halves the commands of a busy key).
+     */
     public record Write(String key, Map<String, String> fields, long ttlSeconds) {
     }
 
@@ -177,7 +184,15 @@ public final class KeyCoalescer implements StateWriter {
                 f.put(kv.getKey(), String.valueOf(kv.getValue()));
             }
             if (!f.isEmpty()) {
-                out.add(new Write(e.key, f, e.ttlSeconds));
+                long ttl = 0;
+                if (!e.expireSent || e.sentTtl != e.ttlSeconds || now - e.expireSentMillis >= e.ttlSeconds
+                        * 250) {
+                    ttl = e.ttlSeconds;
+                    e.expireSentMillis = now;
+                    e.expireSent = true;
+                    e.sentTtl = e.ttlSeconds;
+                }
+                out.add(new Write(e.key, f, ttl));
             }
         }
         return out;
@@ -186,6 +201,9 @@ public final class KeyCoalescer implements StateWriter {
     /** A write failed: the key is written again (whole) at the next tick, if it still lives. */
     public void rewrite(String key) {
         Entry e = keys.get(key);
+        if (e != null) {
+            e.expireSent = false; // the EXPIRE may have been lost with it
+        }
         if (e != null && !e.dirty) {
             e.dirty = true;
             dirty.add(e);
@@ -195,6 +213,7 @@ public final class KeyCoalescer implements StateWriter {
     /** Redis (re)connected, maybe empty after a restart: every live key is written again. */
     public void rewriteAll() {
         for (Entry e : keys.values()) {
+            e.expireSent = false;
             if (!e.dirty) {
                 e.dirty = true;
                 dirty.add(e);
@@ -208,7 +227,9 @@ public final class KeyCoalescer implements StateWriter {
         Iterator<Entry> it = keys.values().iterator();
         while (it.hasNext()) {
             Entry e = it.next();
-            if (nowMillis - e.lastWriteMillis >= e.ttlSeconds * 1000) {
+            // Redis counts the TTL from the last EXPIRE sent; before any was sent, from the last write
+            long from = e.expireSent && e.sentTtl == e.ttlSeconds ? e.expireSentMillis : e.lastWriteMillis;
+            if (nowMillis - from >= e.ttlSeconds * 1000) {
                 it.remove();
                 n++;
             }

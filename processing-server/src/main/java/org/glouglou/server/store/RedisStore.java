@@ -232,14 +232,18 @@ public final class RedisStore implements AutoCloseable {
             metrics.redisTicks.labelValues("deferred").inc();
             return;
         }
+        c.now(System.currentTimeMillis());
         List<KeyCoalescer.Write> writes = c.drainDirty((int) Math.min(maxKeysPerTick, room / 2));
         RedisAsyncCommands<String, String> async = conn.async();
         Batch batch = new Batch();
         int sinceFlush = 0;
         for (KeyCoalescer.Write w : writes) {
             send(async.hset(w.key(), w.fields()), w.key(), batch);
-            send(async.expire(w.key(), w.ttlSeconds()), w.key(), batch);
-            sinceFlush += 2;
+            sinceFlush++;
+            if (w.ttlSeconds() > 0) {
+                send(async.expire(w.key(), w.ttlSeconds()), w.key(), batch);
+                sinceFlush++;
+            }
             if (sinceFlush >= FLUSH_EVERY) {
                 conn.flushCommands();
                 sinceFlush = 0;
