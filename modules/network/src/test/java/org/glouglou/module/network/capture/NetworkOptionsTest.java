@@ -54,6 +54,10 @@ class NetworkOptionsTest {
         o.iface = "lo";
         o.read = Path.of("x");
         assertThrows(ConfigException.class, () -> new NetworkProbeFactory().create(o, TestContext.DEFAULT));
+        NetworkOptions f = new NetworkOptions();
+        f.read = Path.of("x");
+        f.filter = "tcp";
+        assertThrows(ConfigException.class, () -> new NetworkProbeFactory().create(f, TestContext.DEFAULT));
         NetworkOptions r = new NetworkOptions();
         r.iface = "lo";
         r.realtime = true;
