@@ -102,6 +102,8 @@ public final class FlowTable {
     private final long[] idle;
     private final ArrayList<Flow> dirty = new ArrayList<>();
     private final ArrayList<Flow> closing = new ArrayList<>();
+    /** Direction of the last packet given to {@link #packet}: true when it went from the flow's src. */
+    public boolean lastFromSrc;
     private long nextTick = Long.MIN_VALUE;
     private long nextConn = 1;
 
@@ -119,9 +121,7 @@ public final class FlowTable {
         this.idle = new long[]{cfg.idleTcp(), cfg.idleUdp(), cfg.idleOther(), cfg.idleTcpClosing()};
     }
 
-    /**
-     * Counts one packet. Returns its flow, and whether the packet went from the flow's src is {@link #lastFromSrc}.
-     */
+    /** Counts one packet and returns its flow; {@link #lastFromSrc} tells the packet's direction in it. */
     public Flow packet(long ts, boolean v6, long sHi, long sLo, int sp, long dHi, long dLo, int dp, int proto,
             int ipLen, int tcpFlags) {
         advance(ts);
@@ -161,9 +161,6 @@ public final class FlowTable {
         }
         return f;
     }
-
-    /** Direction of the last packet given to {@link #packet}: true when it went from the flow's src. */
-    public boolean lastFromSrc;
 
     private void tcp(Flow f, boolean fromSrc, int flags) {
         if (f.closing != null) {
