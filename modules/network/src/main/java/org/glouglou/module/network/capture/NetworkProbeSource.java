@@ -24,8 +24,8 @@ public final class NetworkProbeSource implements ProbeSource {
     private final List<InetSocketAddress> exports;
     private volatile boolean stopped;
     private volatile PacketPipeline pipeline;
-    private CaptureFileReader file;
-    private LiveCapture live;
+    private volatile CaptureFileReader file;
+    private volatile LiveCapture live;
 
     NetworkProbeSource(NetworkOptions opts, FlowConfig cfg, List<InetSocketAddress> exports) {
         this.opts = opts;
