@@ -29,6 +29,10 @@ public final class NetworkProbeFactory implements ProbeSource.Factory {
         if (o.idleTcp < 1 || o.idleUdp < 1 || o.idleOther < 1) {
             throw new ConfigException("network: idle timeouts must be at least 1 second");
         }
+        if (o.read != null && o.filter != null) {
+            throw new ConfigException("network: --filter applies to live capture; filter a file with tcpdump -r IN -w"
+                    + " OUT 'FILTER' first");
+        }
         if (o.realtime && o.read == null) {
             throw new ConfigException("network: --realtime paces a file given with --read");
         }

@@ -24,8 +24,8 @@ public final class NetworkProbeSource implements ProbeSource {
     private final List<InetSocketAddress> exports;
     private volatile boolean stopped;
     private volatile PacketPipeline pipeline;
-    private CaptureFileReader file;
-    private LiveCapture live;
+    private volatile CaptureFileReader file;
+    private volatile LiveCapture live;
 
     NetworkProbeSource(NetworkOptions opts, FlowConfig cfg, List<InetSocketAddress> exports) {
         this.opts = opts;
@@ -47,9 +47,6 @@ public final class NetworkProbeSource implements ProbeSource {
         PacketPipeline p = new PacketPipeline(cfg, opts.maxNames, exports, sink);
         pipeline = p;
         if (file != null) {
-            if (opts.filter != null) {
-                throw new ConfigException("network: --filter applies to live capture; filter the file with tcpdump -w");
-            }
             PacketHandler h = opts.realtime ? paced(p) : p;
             try {
                 while (!stopped && !file.ended()) {

@@ -86,7 +86,8 @@ public final class PacketPipeline implements PacketHandler {
             } else {
                 f.dstTtl = d.ttl;
             }
-            Trace t = hops.observe(FlowTable.address(d.v6, d.srcHi, d.srcLo), d.ttl);
+            // the sender's address object already exists in the flow's key
+            Trace t = hops.observe(fromSrc ? f.flowKey().src() : f.flowKey().dst(), d.ttl);
             if (t != null) {
                 sink.emit(ts, t);
             }

@@ -26,7 +26,7 @@ public final class FlowTable {
     private static final int L_CLOSING = 3;
 
     /** A flow's canonical 5-tuple: endpoint A sorts before B, so both directions find the same key. */
-    static final class Key {
+    static class Key {
         long aHi;
         long aLo;
         long bHi;
@@ -82,12 +82,12 @@ public final class FlowTable {
         }
 
         @Override
-        public int hashCode() {
+        public final int hashCode() {
             return hash;
         }
 
         @Override
-        public boolean equals(Object o) {
+        public final boolean equals(Object o) {
             return o instanceof Key k && k.aLo == aLo && k.bLo == bLo && k.ports == ports && k.proto == proto
                     && k.aHi == aHi && k.bHi == bHi;
         }
@@ -102,6 +102,8 @@ public final class FlowTable {
     private final long[] idle;
     private final ArrayList<Flow> dirty = new ArrayList<>();
     private final ArrayList<Flow> closing = new ArrayList<>();
+    /** Direction of the last packet given to {@link #packet}: true when it went from the flow's src. */
+    public boolean lastFromSrc;
     private long nextTick = Long.MIN_VALUE;
     private long nextConn = 1;
 
@@ -119,9 +121,7 @@ public final class FlowTable {
         this.idle = new long[]{cfg.idleTcp(), cfg.idleUdp(), cfg.idleOther(), cfg.idleTcpClosing()};
     }
 
-    /**
-     * Counts one packet. Returns its flow, and whether the packet went from the flow's src is {@link #lastFromSrc}.
-     */
+    /** Counts one packet and returns its flow; {@link #lastFromSrc} tells the packet's direction in it. */
     public Flow packet(long ts, boolean v6, long sHi, long sLo, int sp, long dHi, long dLo, int dp, int proto,
             int ipLen, int tcpFlags) {
         advance(ts);
@@ -131,10 +131,9 @@ public final class FlowTable {
             if (flows.size() >= cfg.maxFlows()) {
                 evictOne(ts);
             }
-            Key k = new Key(probe);
             FlowKey fk = new FlowKey(proto, address(v6, sHi, sLo), sp, address(v6, dHi, dLo), dp);
-            f = new Flow(k, nextConn++, fk, fromA);
-            flows.put(k, f);
+            f = new Flow(probe, nextConn++, fk, fromA);
+            flows.put(f, f);
             created++;
             f.list = proto == TCP ? L_TCP : proto == UDP ? L_UDP : L_OTHER;
             append(f);
@@ -162,9 +161,6 @@ public final class FlowTable {
         }
         return f;
     }
-
-    /** Direction of the last packet given to {@link #packet}: true when it went from the flow's src. */
-    public boolean lastFromSrc;
 
     private void tcp(Flow f, boolean fromSrc, int flags) {
         if (f.closing != null) {
@@ -253,7 +249,7 @@ public final class FlowTable {
         }
         sink.emit(at, new DelConn(f.conn, r, f.srcPkts, f.srcBytes, f.dstPkts, f.dstBytes, f.flowKey));
         unlink(f);
-        flows.remove(f.key);
+        flows.remove(f);
         f.removed = true;
         switch (r) {
             case FIN -> endedFin++;

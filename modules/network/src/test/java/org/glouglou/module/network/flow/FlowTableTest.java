@@ -134,4 +134,26 @@ class FlowTableTest {
         assertEquals(1, t.stats().get("flows_evicted"));
         assertEquals(2, t.size());
     }
+
+    @Test
+    void halfClosedTcpTimesOutSoonerThanEstablished() {
+        tcp(0, A, 1000, B, 80, 40, ACK);
+        tcp(0, A, 1001, B, 80, 40, ACK);
+        tcp(1, A, 1001, B, 80, 40, FIN | ACK); // only one FIN: waits for the closing timeout, not 300 s
+        t.advance(FlowConfig.DEFAULT_IDLE_TCP_CLOSING + 100_000); // the tick after the timeout
+        List<DelConn> d = of(DelConn.class);
+        assertEquals(1, d.size());
+        assertEquals(1001, d.get(0).flow().sport());
+        assertEquals(Reason.IDLE, d.get(0).reason());
+    }
+
+    @Test
+    void endOfInputEndsOpenFlowsAndGivesPendingClosesTheirReason() {
+        tcp(0, A, 1000, B, 80, 40, SYN);
+        tcp(1, B, 80, A, 1000, 40, RST);
+        udp(2, A, 5, B, 6, 30);
+        t.finish(2);
+        assertEquals(List.of(Reason.RST, Reason.END), of(DelConn.class).stream().map(DelConn::reason).toList());
+        assertEquals(0, t.size());
+    }
 }
