@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 mvn -B -q -o -pl protocol-spec,modules/network -am test-compile
 mvn -B -q -o -pl modules/network dependency:build-classpath -Dmdep.includeScope=test \
-    -Dmdep.outputFile=modules/network/target/bench-classpath.txt >/dev/null
+    -Dmdep.outputFile="$PWD/modules/network/target/bench-classpath.txt" >/dev/null
 # the reactor's own classes first, so the benchmark measures this tree, not an installed snapshot
 CP=modules/network/target/test-classes:modules/network/target/classes:protocol-spec/target/classes
 CP=$CP:protocol-spec/target/test-classes:$(cat modules/network/target/bench-classpath.txt)
