@@ -39,6 +39,6 @@ public final class NetworkProbeFactory implements ProbeSource.Factory {
         int tick = context.tickMillis() > 0 ? context.tickMillis() : (int) (FlowConfig.DEFAULT_TICK / 1000);
         FlowConfig cfg = FlowConfig.defaults().withTick(tick * 1000L).withMaxFlows(o.maxFlows)
                 .withIdle(o.idleTcp * 1_000_000L, o.idleUdp * 1_000_000L, o.idleOther * 1_000_000L);
-        return new NetworkProbeSource(o, cfg, context.exportDestinations());
+        return new NetworkProbeSource(o, cfg, context.exportDestinations(), context::backlog);
     }
 }

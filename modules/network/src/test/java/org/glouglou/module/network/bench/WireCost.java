@@ -47,6 +47,33 @@ public final class WireCost {
                         / flows);
     }
 
+    /** NEWCONN, DATA and DELCONN events of the real network pipeline over a capture file. */
+    static List<TimedEvent> probeFlowEvents(Path pcap) throws Exception {
+        List<TimedEvent> out = new java.util.ArrayList<>();
+        org.glouglou.module.network.capture.NetworkOptions o = new org.glouglou.module.network.capture.NetworkOptions();
+        o.read = pcap;
+        org.glouglou.spi.ProbeSource src = new org.glouglou.module.network.capture.NetworkProbeFactory().create(o,
+                new org.glouglou.spi.ProbeSource.Context() {
+                    @Override
+                    public List<java.net.InetSocketAddress> exportDestinations() {
+                        return List.of();
+                    }
+
+                    @Override
+                    public int tickMillis() {
+                        return 100;
+                    }
+                });
+        src.openPrivileged();
+        src.run((t, e) -> {
+            String type = e.type().name();
+            if (type.equals("NEWCONN") || type.equals("DATA") || type.equals("DELCONN")) {
+                out.add(new TimedEvent(1, t, e));
+            }
+        });
+        return out;
+    }
+
     public static void main(String[] args) throws Exception {
         Path tsv = Path.of(args.length > 0
                 ? args[0]
@@ -76,6 +103,15 @@ public final class WireCost {
                 true), KEY, false), n));
         System.out.println(line("plain, packed", FlowMix.cost(ev, null, false), n));
         long v4 = n - v6;
+        // the real thing: the probe's own pipeline on the capture, only its flow events (NAME and TRACE left out, as
+        // NetFlow and IPFIX have no such records)
+        Path pcap = Path.of(tsv.toString().replace("/groundtruth/", "/").replace(".flows.tsv", ".pcap"));
+        if (java.nio.file.Files.exists(pcap)) {
+            List<TimedEvent> real = probeFlowEvents(pcap);
+            System.out.println(line("sealed, packed, the probe's own events", FlowMix.cost(real, KEY, false), n));
+            System.out.println(line("sealed, one datagram per tick, probe's events", FlowMix.cost(real, KEY, true),
+                    n));
+        }
         System.out.println("same flows in other formats (one record per flow and direction, at flow end):");
         System.out.printf(Locale.ROOT, "  %-44s %8.0f bytes  %7.2f B/flow%n",
                 "NetFlow v5, 2 records a flow (IPv4 only)",
