@@ -133,14 +133,22 @@ public final class SpecAppendix {
 
     private static void records(StringBuilder sb, ByteBuf b) {
         while (b.isReadable()) {
-            if (b.readableBytes() < ProtocolConstants.RECORD_HEADER_LENGTH) {
+            if (b.readableBytes() < ProtocolConstants.MIN_RECORD_HEADER_LENGTH) {
                 sb.append("trailing ").append(hex(b, b.readableBytes())).append("  (less than a record header)\n");
                 return;
             }
             int module = b.getUnsignedByte(b.readerIndex());
             int type = b.getUnsignedByte(b.readerIndex() + 1);
-            int length = b.getUnsignedShort(b.readerIndex() + 2);
-            sb.append("record   ").append(hex(b, 1)).append(' ').append(hex(b, 1)).append(' ').append(hex(b, 2))
+            ByteBuf lenBytes = b.slice(b.readerIndex() + 2, b.readableBytes() - 2);
+            int length;
+            try {
+                length = (int) Varint.read(lenBytes);
+            } catch (ProtocolException e) {
+                sb.append("trailing ").append(hex(b, b.readableBytes())).append("  (a record header cut short)\n");
+                return;
+            }
+            sb.append("record   ").append(hex(b, 1)).append(' ').append(hex(b, 1)).append(' ').append(hex(b,
+                    lenBytes.readerIndex()))
                     .append("  module ").append(module).append(' ').append(typeName(module, type)).append(", ")
                     .append(length).append(" bytes");
             if (length > b.readableBytes()) {
