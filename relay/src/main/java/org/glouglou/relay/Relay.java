@@ -43,6 +43,10 @@ public final class Relay implements AutoCloseable {
             return new Settings(listen, secrets, org.glouglou.protocol.ProtocolConstants.DEFAULT_MAX_DATAGRAM,
                     20_000, 10, 2);
         }
+
+        public Settings withMaxDatagram(int bytes) {
+            return new Settings(listen, secrets, bytes, rateLimit, flushMillis, statsSeconds);
+        }
     }
 
     /** 4096 sources remembered by the rate limiter, as on the server. */

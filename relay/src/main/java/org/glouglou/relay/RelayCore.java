@@ -221,8 +221,8 @@ public final class RelayCore implements ReceiverSessions.Handler {
     public Map<String, Long> counters() {
         Map<String, Long> c = new LinkedHashMap<>();
         c.put("probes", (long) sessions.sessions().size());
-        c.put("datagrams_in", datagramsIn.sum());
-        c.put("events_in", eventsIn.sum());
+        c.put("forward_datagrams_in", datagramsIn.sum());
+        c.put("forward_events_in", eventsIn.sum());
         c.put("forwards", forwards.sum());
         c.put("forwarded_events", forwardedEvents.sum());
         c.put("forward_dropped_events", droppedEvents.sum());
@@ -232,7 +232,7 @@ public final class RelayCore implements ReceiverSessions.Handler {
         for (Session s : sessions.sessions()) {
             lost += s.lost();
         }
-        c.put("lost_in", lost);
+        c.put("forward_lost_in", lost);
         drops.forEach((k, v) -> c.put("drops_" + k, v.sum()));
         return c;
     }
