@@ -3,15 +3,19 @@ package org.glouglou.relay;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
+import io.netty.buffer.Unpooled;
 import org.glouglou.protocol.ProtocolConstants;
+import org.glouglou.protocol.ProtocolException;
 import org.glouglou.protocol.internal.InternalEvents;
 import org.glouglou.protocol.internal.InternalEvents.Forward;
+import org.glouglou.spi.EventCodec;
+import org.glouglou.spi.ModuleRegistry;
 
 /**
  * Cuts one origin datagram's records into FORWARD records that each fit one upstream datagram (spec 5.6). Records
- * are copied verbatim and never split; a payload that does not fit is cut at record boundaries into several FORWARDs
- * with the same origin coordinates, and each part after the first starts with a copy of the last CLOCK record before
- * its cut, so every event keeps its time. Control records that belong to the hop (handshake, PING, PONG) stay behind;
+ * are copied verbatim; a payload that does not fit is cut at record boundaries into several FORWARDs with the same
+ * origin coordinates, and each part after the first starts with a copy of the last CLOCK record before its cut, so
+ * every event keeps its time. A single record too large for one part is cut between its events. Control records that belong to the hop (handshake, PING, PONG) stay behind;
  * FORWARD records of a downstream relay are re-wrapped one by one by the caller, not copied here. Stateless.
  */
 final class ForwardPacker {
@@ -45,17 +49,19 @@ final class ForwardPacker {
 
     /**
      * Packs the readable bytes of {@code records} (not consumed). Always returns at least one part: an origin datagram
-     * with nothing to forward (a PING) still passes its sequence number on, so the server counts only real loss.
+     * with nothing to forward (a PING) still passes its sequence number on, so the server counts only real loss. A
+     * record larger than a whole part (a probe groups a tick's DATA events into one record of up to a datagram) is cut
+     * at its events' boundaries, found with the module's codec, into records of the same type; the event bytes stay
+     * as they were. A record that cannot be cut (unknown module, one event larger than a part) is dropped and
+     * counted.
      */
     static Result pack(long originProbe, long originSession, long originSequence, long originBaseTime, long[] path,
-            ByteBuf records, int maxDatagram) {
-        int room = room(maxDatagram, path.length);
-        List<Forward> parts = new ArrayList<>(1);
-        int dropped = 0;
+            ByteBuf records, int maxDatagram, ModuleRegistry registry) {
+        Parts out = new Parts(originProbe, originSession, originSequence, originBaseTime, path, room(maxDatagram,
+                path.length));
         int i = records.readerIndex();
         int end = records.writerIndex();
-        ByteBuf part = records.alloc().heapBuffer(Math.min(room, end - i) + 16);
-        byte[] clock = null;
+        int dropped = 0;
         try {
             while (i + ProtocolConstants.RECORD_HEADER_LENGTH <= end) {
                 int module = records.getUnsignedByte(i);
@@ -64,38 +70,120 @@ final class ForwardPacker {
                 if (i + length > end) {
                     break; // the receiver already counted length_past_end; nothing after it is readable
                 }
-                if (!forwardable(module, type)) {
-                    i += length;
-                    continue;
+                if (forwardable(module, type)
+                        && !out.add(records, i, length, module == ProtocolConstants.INTERNAL_MODULE_ID
+                                && type == InternalEvents.CLOCK.code())) {
+                    dropped += cut(records, i, length, registry, out);
                 }
-                boolean isClock = module == ProtocolConstants.INTERNAL_MODULE_ID && type == InternalEvents.CLOCK
-                        .code();
-                if (part.readableBytes() + length > room && part.readableBytes() > 0) {
-                    parts.add(forward(originProbe, originSession, originSequence, originBaseTime, path, part));
-                    part.clear();
-                    if (clock != null && !isClock) {
-                        part.writeBytes(clock);
-                    }
-                }
-                if (part.readableBytes() + length > room) {
-                    dropped++; // one record larger than a whole upstream datagram: cannot be cut without decoding
-                    i += length;
-                    continue;
-                }
-                if (isClock) {
-                    clock = new byte[length];
-                    records.getBytes(i, clock);
-                }
-                part.writeBytes(records, i, length);
                 i += length;
             }
-            if (part.readableBytes() > 0 || parts.isEmpty()) {
-                parts.add(forward(originProbe, originSession, originSequence, originBaseTime, path, part));
-            }
+            return new Result(out.finish(), dropped);
         } finally {
-            part.release();
+            out.part.release();
         }
-        return new Result(parts, dropped);
+    }
+
+    /** Cuts one oversize record at its events' boundaries; returns 1 if it could not be cut (dropped), else 0. */
+    private static int cut(ByteBuf records, int at, int length, ModuleRegistry registry, Parts out) {
+        EventCodec<?> codec = registry == null
+                ? null
+                : registry.codec(records.getUnsignedByte(at), records
+                        .getUnsignedByte(at + 1));
+        if (codec == null) {
+            return 1;
+        }
+        ByteBuf body = records.slice(at + ProtocolConstants.RECORD_HEADER_LENGTH, length
+                - ProtocolConstants.RECORD_HEADER_LENGTH);
+        List<Integer> bounds = new ArrayList<>();
+        try {
+            while (body.isReadable()) {
+                codec.decode(body);
+                bounds.add(body.readerIndex());
+            }
+        } catch (ProtocolException | RuntimeException e) {
+            return 1; // the server would skip it whole as malformed: so does the relay
+        }
+        int limit = out.room - out.clockLength() - ProtocolConstants.RECORD_HEADER_LENGTH;
+        int from = 0;
+        int prev = 0;
+        List<int[]> chunks = new ArrayList<>();
+        for (int b : bounds) {
+            if (b - from > limit) {
+                if (prev == from) {
+                    return 1; // one event larger than a whole part
+                }
+                chunks.add(new int[]{from, prev});
+                from = prev;
+                if (b - from > limit) {
+                    return 1;
+                }
+            }
+            prev = b;
+        }
+        chunks.add(new int[]{from, prev});
+        ByteBuf sub = Unpooled.buffer(limit + ProtocolConstants.RECORD_HEADER_LENGTH);
+        for (int[] c : chunks) {
+            sub.clear();
+            sub.writeByte(records.getUnsignedByte(at)).writeByte(records.getUnsignedByte(at + 1)).writeShort(c[1]
+                    - c[0]);
+            sub.writeBytes(body, c[0], c[1] - c[0]);
+            out.add(sub, 0, sub.readableBytes(), false);
+        }
+        return 0;
+    }
+
+    /** The FORWARD parts being built for one origin datagram. */
+    private static final class Parts {
+        final long probe;
+        final long session;
+        final long sequence;
+        final long base;
+        final long[] path;
+        final int room;
+        final List<Forward> parts = new ArrayList<>(1);
+        final ByteBuf part;
+        byte[] clock;
+
+        Parts(long probe, long session, long sequence, long base, long[] path, int room) {
+            this.probe = probe;
+            this.session = session;
+            this.sequence = sequence;
+            this.base = base;
+            this.path = path;
+            this.room = room;
+            this.part = Unpooled.buffer(room);
+        }
+
+        int clockLength() {
+            return clock == null ? 0 : clock.length;
+        }
+
+        /** Appends one whole record, starting a new part when needed; false if it does not fit even a new part. */
+        boolean add(ByteBuf src, int at, int length, boolean isClock) {
+            if (part.readableBytes() + length > room && part.readableBytes() > 0) {
+                parts.add(forward(probe, session, sequence, base, path, part));
+                part.clear();
+                if (clock != null && !isClock) {
+                    part.writeBytes(clock); // the events of the next part keep their time
+                }
+            }
+            if (part.readableBytes() + length > room) {
+                return false;
+            }
+            if (isClock) {
+                clock = new byte[length];
+                src.getBytes(at, clock);
+            }
+            part.writeBytes(src, at, length);
+            return true;
+        }
+
+        List<Forward> finish() {
+            if (part.readableBytes() > 0 || parts.isEmpty()) {
+                parts.add(forward(probe, session, sequence, base, path, part));
+            }
+            return parts;
+        }
     }
 
     private static Forward forward(long probe, long session, long sequence, long base, long[] path, ByteBuf part) {

@@ -40,6 +40,7 @@ public final class RelayCore implements ReceiverSessions.Handler {
     private final ReceiverSessions sessions;
     private final SourceRateLimiter limiter;
     private final RecordDecoder decoder;
+    private final ModuleRegistry registry;
     private final long relayId;
     private final int maxDatagram;
     private final EventSink upstream;
@@ -62,6 +63,7 @@ public final class RelayCore implements ReceiverSessions.Handler {
      */
     public RelayCore(ModuleRegistry registry, ProbeSecrets secrets, ReceiverSessions.Config config,
             SourceRateLimiter limiter, long relayId, int maxDatagram, EventSink upstream) {
+        this.registry = registry;
         this.decoder = new RecordDecoder(registry);
         this.sessions = new ReceiverSessions(decoder, secrets, config);
         this.limiter = limiter;
@@ -95,7 +97,7 @@ public final class RelayCore implements ReceiverSessions.Handler {
     public void onPayload(Session session, DatagramHeader header, ByteBuf records) {
         datagramsIn.increment();
         ForwardPacker.Result r = ForwardPacker.pack(session.probeId(), session.sessionId(), header.sequence(), header
-                .baseTimeMicros(), ownPath, records, maxDatagram);
+                .baseTimeMicros(), ownPath, records, maxDatagram, registry);
         droppedRecords.add(r.droppedRecords());
         emit(r);
     }
@@ -129,7 +131,7 @@ public final class RelayCore implements ReceiverSessions.Handler {
         }
         ForwardPacker.Result r = ForwardPacker.pack(f.originProbe(), f.originSession(), f.originSequence(), f
                 .originBaseTime(), ForwardPacker.append(path, relayId), Unpooled.wrappedBuffer(f.records()),
-                maxDatagram);
+                maxDatagram, registry);
         droppedRecords.add(r.droppedRecords());
         forwardedEvents.add(nested);
         emit(r);

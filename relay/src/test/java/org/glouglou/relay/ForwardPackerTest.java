@@ -61,7 +61,7 @@ class ForwardPackerTest {
         List<Timed> sent = new ArrayList<>();
         Payload p = fullPayload(sent);
         ForwardPacker.Result r = ForwardPacker.pack(7, 99, 42, p.baseTimeMicros(), new long[]{100}, Unpooled
-                .wrappedBuffer(p.records()), ProtocolConstants.DEFAULT_MAX_DATAGRAM);
+                .wrappedBuffer(p.records()), ProtocolConstants.DEFAULT_MAX_DATAGRAM, REGISTRY);
         assertTrue(r.parts().size() >= 2, "a full payload does not fit one FORWARD: " + r.parts().size());
         assertEquals(0, r.droppedRecords());
         List<Timed> got = new ArrayList<>();
@@ -80,13 +80,38 @@ class ForwardPackerTest {
         assertEquals(sent, got);
     }
 
+    /** A tick's events of one type travel as one record of up to a whole datagram: cut between its events. */
+    @Test
+    void oneRecordFillingAWholeDatagramIsCutBetweenItsEvents() {
+        PayloadBuilder b = new PayloadBuilder(REGISTRY, ProtocolConstants.DEFAULT_MAX_DATAGRAM, 1000);
+        List<Timed> sent = new ArrayList<>();
+        for (int i = 0;; i++) {
+            Event e = new InternalEvents.Notice(6, "same time " + i + " " + "y".repeat(30));
+            if (!b.add(77, e)) {
+                break;
+            }
+            sent.add(new Timed(77, e));
+        }
+        Payload p = b.take();
+        ForwardPacker.Result r = ForwardPacker.pack(7, 99, 42, p.baseTimeMicros(), new long[]{100, 101}, Unpooled
+                .wrappedBuffer(p.records()), ProtocolConstants.DEFAULT_MAX_DATAGRAM, REGISTRY);
+        assertEquals(0, r.droppedRecords());
+        assertEquals(2, r.parts().size());
+        List<Timed> got = new ArrayList<>();
+        for (Forward f : r.parts()) {
+            assertTrue(f.records().length <= ForwardPacker.room(ProtocolConstants.DEFAULT_MAX_DATAGRAM, 2));
+            got.addAll(decode(f.records(), f.originBaseTime()));
+        }
+        assertEquals(sent, got);
+    }
+
     @Test
     void pingStaysBehindAndAnEmptyForwardStillCarriesTheSequence() {
         PayloadBuilder b = new PayloadBuilder(REGISTRY, ProtocolConstants.DEFAULT_MAX_DATAGRAM, 1000);
         b.add(5, new InternalEvents.Ping(1));
         Payload p = b.take();
         ForwardPacker.Result r = ForwardPacker.pack(7, 1, 3, p.baseTimeMicros(), new long[]{100}, Unpooled
-                .wrappedBuffer(p.records()), ProtocolConstants.DEFAULT_MAX_DATAGRAM);
+                .wrappedBuffer(p.records()), ProtocolConstants.DEFAULT_MAX_DATAGRAM, REGISTRY);
         assertEquals(1, r.parts().size());
         assertEquals(0, r.parts().get(0).records().length);
         assertEquals(3, r.parts().get(0).originSequence());
@@ -99,7 +124,7 @@ class ForwardPackerTest {
         b.add(5, new InternalEvents.Stats(java.util.Map.of("a", 1L)));
         Payload p = b.take();
         ForwardPacker.Result r = ForwardPacker.pack(7, 1, 3, p.baseTimeMicros(), new long[]{100, 200}, Unpooled
-                .wrappedBuffer(p.records()), ProtocolConstants.DEFAULT_MAX_DATAGRAM);
+                .wrappedBuffer(p.records()), ProtocolConstants.DEFAULT_MAX_DATAGRAM, REGISTRY);
         assertEquals(1, r.parts().size());
         assertArrayEquals(p.records(), r.parts().get(0).records());
     }
@@ -112,7 +137,7 @@ class ForwardPackerTest {
         records.writeBytes(b.take().records());
         records.writeByte(200).writeByte(1).writeShort(1500).writeZero(1500); // an unknown module's big record
         ForwardPacker.Result r = ForwardPacker.pack(7, 1, 3, 0, new long[]{100}, records,
-                ProtocolConstants.DEFAULT_MAX_DATAGRAM);
+                ProtocolConstants.DEFAULT_MAX_DATAGRAM, REGISTRY);
         assertEquals(1, r.droppedRecords());
         assertEquals(1, r.parts().size());
         assertEquals(1, decode(r.parts().get(0).records(), 0).size());
