@@ -25,6 +25,8 @@ import org.glouglou.protocol.ProtocolConstants;
 import org.glouglou.protocol.internal.InternalEvents;
 import org.glouglou.protocol.session.ProbeSecrets;
 import org.glouglou.protocol.session.ProbeSession;
+import org.glouglou.relay.Relay;
+import org.glouglou.relay.RelayMain;
 import org.glouglou.spi.ConfigException;
 import org.glouglou.spi.EventSink;
 import org.glouglou.spi.GlouglouModule;
@@ -99,6 +101,14 @@ public final class ProbeMain implements Callable<Integer> {
             + " untrusted packets as root).")
     boolean keepPrivileges;
 
+    @Option(names = "--relay-listen", paramLabel = "ADDR:PORT", description = "Also relay other probes: accept their"
+            + " sessions here and forward their events through this probe's uplink (issue 7).")
+    String relayListen;
+
+    @Option(names = "--relay-secrets", paramLabel = "FILE", description = "The probes allowed in through"
+            + " --relay-listen: '<id> <base64 secret> [name]' per line.")
+    Path relaySecrets;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Options as a properties file (option name"
             + " without dashes = value); the command line wins.")
     Path config;
@@ -110,6 +120,7 @@ public final class ProbeMain implements Callable<Integer> {
     private final Map<GlouglouModule, Object> moduleOptions = new LinkedHashMap<>();
     private ModuleRegistry registry;
     private PrintStream stdout = System.out;
+    private Relay relay;
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
@@ -195,6 +206,13 @@ public final class ProbeMain implements Callable<Integer> {
         if (!print && servers.isEmpty()) {
             throw new ConfigException("nothing to send to: give --server HOST:PORT, or --print to print events");
         }
+        if ((relayListen == null) != (relaySecrets == null)) {
+            throw new ConfigException("--relay-listen and --relay-secrets go together: the relay needs both where to"
+                    + " listen and which probes to let in");
+        }
+        if (relayListen != null && print) {
+            throw new ConfigException("--relay-listen forwards through the uplink: it cannot be used with --print");
+        }
         ProbeSecrets.Entry identity = print ? null : identity();
         long id = print ? (probeId == null ? 0 : probeId) : identity.probeId();
         List<InetSocketAddress> receivers = print ? List.of() : resolve(servers);
@@ -242,6 +260,12 @@ public final class ProbeMain implements Callable<Integer> {
                     "glouglou-probe 0.1", plain);
             uplink = new Uplink(receivers, session, registry, pipeline[0], Uplink.Config.defaults());
             sink = pipeline[0];
+            if (relayListen != null) {
+                // the relay's hop id is this probe's: its upstream (our receiver) knows it
+                relay = new Relay(registry, Relay.Settings.defaults(RelayMain.address("--relay-listen", relayListen,
+                        4430), ProbeSecrets.load(relaySecrets)).withMaxDatagram(maxDatagram), id, pipeline[0], null);
+                relay.bind();
+            }
         }
         for (ProbeSource s : sources) {
             s.openPrivileged();
@@ -257,11 +281,14 @@ public final class ProbeMain implements Callable<Integer> {
         });
         JsonLinePrinter printerRef = printer;
         Uplink uplinkRef = uplink;
+        if (relay != null) {
+            relay.start();
+        }
         if (uplink != null) {
             uplink.start();
             timer.scheduleAtFixedRate(pipeline[0]::flush, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
             timer.scheduleAtFixedRate(() -> sink.emit(System.currentTimeMillis() * 1000, stats(sources, pipeline[0],
-                    uplinkRef)), statsSeconds, statsSeconds, TimeUnit.SECONDS);
+                    uplinkRef, relay)), statsSeconds, statsSeconds, TimeUnit.SECONDS);
         } else {
             if (!finite || printStats) {
                 timer.scheduleAtFixedRate(printerRef::flush, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
@@ -310,7 +337,10 @@ public final class ProbeMain implements Callable<Integer> {
         if (printer != null) {
             printer.close();
         } else {
-            pipeline[0].emit(System.currentTimeMillis() * 1000, stats(sources, pipeline[0], uplink));
+            if (relay != null) {
+                relay.close();
+            }
+            pipeline[0].emit(System.currentTimeMillis() * 1000, stats(sources, pipeline[0], uplink, relay));
             pipeline[0].flush();
             long deadline = System.currentTimeMillis() + connectTimeoutSeconds * 1000L;
             while (!uplink.established() && System.currentTimeMillis() < deadline) {
@@ -340,7 +370,7 @@ public final class ProbeMain implements Callable<Integer> {
         return new InternalEvents.Stats(c);
     }
 
-    private static InternalEvents.Stats stats(List<ProbeSource> sources, ExportPipeline p, Uplink u) {
+    private static InternalEvents.Stats stats(List<ProbeSource> sources, ExportPipeline p, Uplink u, Relay relay) {
         Map<String, Long> c = new LinkedHashMap<>(sourceStats(sources).counters());
         c.put("events_in", p.eventsIn());
         c.put("events_dropped", p.eventsDropped());
@@ -352,6 +382,9 @@ public final class ProbeMain implements Callable<Integer> {
         c.put("handshakes", u.handshakes());
         c.put("failovers", u.failovers());
         c.put("send_errors", u.sendErrors());
+        if (relay != null) {
+            c.putAll(relay.counters()); // names start with forward_, probes, drops_: none clashes with the probe's
+        }
         return new InternalEvents.Stats(c);
     }
 

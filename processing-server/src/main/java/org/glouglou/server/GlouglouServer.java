@@ -8,7 +8,7 @@ import java.util.Map;
 import org.glouglou.protocol.session.ProbeSecrets;
 import org.glouglou.protocol.session.ReceiverSessions;
 import org.glouglou.server.ingest.IngestCore;
-import org.glouglou.server.ingest.SourceRateLimiter;
+import org.glouglou.protocol.transport.SourceRateLimiter;
 import org.glouglou.server.ingest.UdpListener;
 import org.glouglou.server.metrics.ServerMetrics;
 import org.glouglou.server.store.KeyCoalescer;

@@ -25,6 +25,7 @@ import org.glouglou.server.metrics.ServerMetrics;
 import org.glouglou.spi.ModuleRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.glouglou.spi.testkit.RedisServerProcess;
 
 /**
  * Issue 4, required test 2: forged (bad tag), replayed, malformed, unknown-probe, unknown-module and unsealed

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.glouglou.spi.testkit.RedisServerProcess;
 
 /**
  * Issue 4, required test 3: Redis is killed (SIGKILL, no persistence: it comes back empty) in the middle of ingest.

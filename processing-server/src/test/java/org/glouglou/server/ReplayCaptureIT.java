@@ -10,6 +10,7 @@ import org.glouglou.protocol.session.ReceiverSessions;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.glouglou.spi.testkit.RedisServerProcess;
 
 /**
  * Issue 4, required test 1: every shared capture's ground truth, sent as a probe would (NEWCONN, DATA, DELCONN, NAME,

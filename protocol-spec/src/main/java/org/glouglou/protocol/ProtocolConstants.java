@@ -16,6 +16,9 @@ public final class ProtocolConstants {
     /** module id(1) type(1) length(varint, 1 to 3 bytes): the shortest record header. */
     public static final int MIN_RECORD_HEADER_LENGTH = 3;
 
+    /** module id(1) type(1) length(3-byte varint for the largest body): what a sizing bound must reserve. */
+    public static final int MAX_RECORD_HEADER_LENGTH = 5;
+
     /** Flag bit 0: the payload is ChaCha20-Poly1305 ciphertext followed by its tag. */
     public static final int FLAG_SEALED = 0x01;
 

@@ -1,12 +1,280 @@
 package org.glouglou.relay;
 
-/** Entry point of the glouglou relay. */
-public final class RelayMain {
-    private RelayMain() {
-    }
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.glouglou.platform.Privileges;
+import org.glouglou.protocol.ProtocolConstants;
+import org.glouglou.protocol.session.ProbeSecrets;
+import org.glouglou.protocol.session.ProbeSession;
+import org.glouglou.protocol.transport.ExportPipeline;
+import org.glouglou.protocol.transport.Uplink;
+import org.glouglou.spi.ConfigException;
+import org.glouglou.spi.ModuleRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The relay daemon (issue 7): accepts probe sessions like the server and forwards their events upstream, to the server
+ * or to another relay, inside its own session. Order as in OpenBSD daemons: read the secrets, bind both sockets, drop
+ * privileges, then read untrusted datagrams. A bad command line or configuration prints one line and exits with 2.
+ */
+@Command(name = "glouglou relay", mixinStandardHelpOptions = true, sortOptions = false, version = "glouglou relay 0.1", description = "Accept probe sessions and forward their events upstream (to a server or another relay).")
+public final class RelayMain implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RelayMain.class);
+
+    @Option(names = "--listen", paramLabel = "ADDR:PORT", description = "UDP address for probes (default:"
+            + " ${DEFAULT-VALUE}).")
+    String listen = "0.0.0.0:4430";
+
+    @Option(names = "--secrets", paramLabel = "FILE", description = "The probes (and downstream relays) allowed in:"
+            + " '<id> <base64 secret> [name]' per line.")
+    Path secrets;
+
+    @Option(names = "--secret-file", paramLabel = "FILE", description = "This relay's own line '<id> <base64 secret>"
+            + " [name]', listed in its upstream's secrets.")
+    Path secretFile;
+
+    @Option(names = "--upstream", paramLabel = "HOST:PORT", description = "Server or relay to forward to; repeat for"
+            + " failover in order. Port 4430 if omitted.")
+    List<String> upstreams = new ArrayList<>();
+
+    @Option(names = "--queue", paramLabel = "DATAGRAMS", description = "Upstream queue bound (default:"
+            + " ${DEFAULT-VALUE}, about 5 MiB; what does not fit is dropped and counted).")
+    int queue = 4096;
+
+    @Option(names = "--flush", paramLabel = "MS", description = "A partly filled upstream datagram leaves after this"
+            + " long (default: ${DEFAULT-VALUE}).")
+    long flushMillis = 10;
+
+    @Option(names = "--rate-limit", paramLabel = "N", description = "Datagrams/s per source address (default:"
+            + " ${DEFAULT-VALUE}).")
+    int rateLimit = 20_000;
+
+    @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "STATS every this many seconds"
+            + " (default: ${DEFAULT-VALUE}).")
+    int statsSeconds = 2;
+
+    @Option(names = "--name", description = "Name announced in HELLO (default: the host name).")
+    String name;
+
+    @Option(names = "--user", description = "Drop to this user after binding (default: ${DEFAULT-VALUE}, when started"
+            + " as root).")
+    String user = "nobody";
+
+    @Option(names = "--chroot", paramLabel = "DIR", description = "Also chroot into this (empty) directory.")
+    Path chroot;
+
+    @Option(names = "--keep-privileges", description = "Do not drop root (debugging only).")
+    boolean keepPrivileges;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Options as a properties file (option name"
+            + " without dashes = value); the command line wins.")
+    Path config;
+
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private volatile Relay relay;
 
     public static void main(String[] args) {
-        System.err.println("glouglou relay: not implemented yet (issue 7); nothing to run");
-        System.exit(2);
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs the relay until stopped; returns the exit code (1 runtime failure, 2 usage or configuration error). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(new RelayMain(), args, out, err);
+    }
+
+    static int run(RelayMain main, String[] args, PrintStream out, PrintStream err) {
+        CommandLine cmd = new CommandLine(main);
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        cmd.setParameterExceptionHandler((ex, a) -> {
+            err.println("glouglou relay: " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof ConfigException) {
+                err.println("glouglou relay: " + ex.getMessage());
+                return 2;
+            }
+            err.println("glouglou relay: " + ex);
+            LOG.debug("failure", ex);
+            return 1;
+        });
+        Path configFile = findConfig(args);
+        if (configFile != null) {
+            if (!Files.isReadable(configFile)) {
+                err.println("glouglou relay: cannot read config file " + configFile);
+                return 2;
+            }
+            cmd.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(configFile.toFile()));
+        }
+        return cmd.execute(args);
+    }
+
+    private static Path findConfig(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) {
+                return Path.of(args[i + 1]);
+            }
+            if (args[i].startsWith("--config=")) {
+                return Path.of(args[i].substring("--config=".length()));
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (secrets == null) {
+            throw new ConfigException("--secrets FILE is required: it lists the probes allowed in (make a line with"
+                    + " 'glouglou probe --new-secret ID')");
+        }
+        if (secretFile == null) {
+            throw new ConfigException("--secret-file FILE is required: the relay's own '<id> <base64 secret>' line,"
+                    + " also listed in its upstream's secrets");
+        }
+        if (upstreams.isEmpty()) {
+            throw new ConfigException("nothing to forward to: give --upstream HOST:PORT (repeat for failover)");
+        }
+        if (queue < 4 || flushMillis < 1 || flushMillis > 10_000 || rateLimit < 1 || statsSeconds < 1) {
+            throw new ConfigException("--queue must be at least 4, --flush 1..10000 ms, --rate-limit and"
+                    + " --stats-interval at least 1");
+        }
+        if (chroot != null && keepPrivileges) {
+            throw new ConfigException("--chroot and --keep-privileges exclude each other");
+        }
+        ProbeSecrets probes = ProbeSecrets.load(secrets);
+        ProbeSecrets.Entry identity = identity(secretFile);
+        if (probes.get(identity.probeId()) != null) {
+            throw new ConfigException(secrets + " lists the relay's own id " + identity.probeId()
+                    + ": a relay's id must differ from its probes' ids");
+        }
+        InetSocketAddress listenAt = address("--listen", listen, 4430);
+        List<InetSocketAddress> ups = new ArrayList<>();
+        for (String u : upstreams) {
+            InetSocketAddress a = address("--upstream", u, 4430);
+            if (a.equals(listenAt)) {
+                throw new ConfigException("--upstream " + u + " is the relay's own --listen address: a loop");
+            }
+            ups.add(a);
+        }
+
+        ModuleRegistry registry = ModuleRegistry.load();
+        ExportPipeline pipeline = new ExportPipeline(registry, ProtocolConstants.DEFAULT_MAX_DATAGRAM, queue, false);
+        ProbeSession session = new ProbeSession(registry, identity.probeId(), identity.secret(), name != null
+                ? name
+                : hostName(), "glouglou-relay 0.1", false);
+        // privileged part: both sockets (the uplink's opens in its constructor), then the drop
+        Uplink uplink = new Uplink(ups, session, registry, pipeline, Uplink.Config.defaults());
+        Relay r = new Relay(registry, new Relay.Settings(listenAt, probes, ProtocolConstants.DEFAULT_MAX_DATAGRAM,
+                rateLimit, flushMillis, statsSeconds), identity.probeId(), pipeline, uplink);
+        r.bind();
+        if (!keepPrivileges) {
+            dropPrivileges(user, chroot);
+        }
+        relay = r;
+        r.start();
+        LOG.info("relay {} forwarding to {}", identity.probeId(), upstreams);
+        Thread hook = new Thread(stop::countDown, "glouglou-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        stop.await();
+        r.close(2000);
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is exiting already
+        }
+        return 0;
+    }
+
+    /** Stops a relay started with {@link #run(RelayMain, String[], PrintStream, PrintStream)} (tests). */
+    void stop() {
+        stop.countDown();
+    }
+
+    Relay relay() {
+        return relay;
+    }
+
+    /** Sockets are open; from here on nothing needs root, and the datagrams to come are untrusted. */
+    static void dropPrivileges(String user, Path chroot) throws ConfigException {
+        if (!Privileges.isRoot()) {
+            if (chroot != null) {
+                throw new ConfigException("--chroot needs the relay to start as root");
+            }
+            return;
+        }
+        LOG.info("dropped privileges: {}", Privileges.drop(user, chroot));
+    }
+
+    static ProbeSecrets.Entry identity(Path file) throws ConfigException {
+        ProbeSecrets s = ProbeSecrets.load(file);
+        if (s.size() != 1) {
+            throw new ConfigException(file + " must hold exactly one line '<id> <base64 secret>', it has " + s.size());
+        }
+        return s.all().get(0);
+    }
+
+    /** HOST:PORT, [V6]:PORT, or HOST alone (port {@code defaultPort}). */
+    public static InetSocketAddress address(String option, String spec, int defaultPort) throws ConfigException {
+        String host = spec;
+        String port = null;
+        if (spec.startsWith("[")) {
+            int close = spec.indexOf(']');
+            if (close < 0) {
+                throw new ConfigException(option + " " + spec + ": missing ']' (give [V6ADDR]:PORT)");
+            }
+            host = spec.substring(1, close);
+            if (close + 1 < spec.length()) {
+                if (spec.charAt(close + 1) != ':') {
+                    throw new ConfigException(option + " " + spec + ": expected [V6ADDR]:PORT");
+                }
+                port = spec.substring(close + 2);
+            }
+        } else if (spec.indexOf(':') > 0 && spec.indexOf(':') == spec.lastIndexOf(':')) {
+            host = spec.substring(0, spec.indexOf(':'));
+            port = spec.substring(spec.indexOf(':') + 1);
+        }
+        int p = defaultPort;
+        if (port != null) {
+            try {
+                p = Integer.parseInt(port);
+            } catch (NumberFormatException e) {
+                p = -1;
+            }
+            if (p < 0 || p > 65535) {
+                throw new ConfigException(option + " " + spec + ": the port must be a number from 0 to 65535");
+            }
+        }
+        if (host.isEmpty()) {
+            throw new ConfigException(option + " " + spec + ": expected HOST:PORT");
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), p);
+        } catch (UnknownHostException e) {
+            throw new ConfigException(option + " " + spec + ": cannot resolve '" + host
+                    + "' (check the name or give an address)");
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "relay";
+        }
     }
 }

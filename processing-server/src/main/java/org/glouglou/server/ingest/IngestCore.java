@@ -13,6 +13,7 @@ import org.glouglou.protocol.internal.InternalEvents;
 import org.glouglou.protocol.session.ProbeSecrets;
 import org.glouglou.protocol.session.ReceiverSessions;
 import org.glouglou.protocol.session.ReceiverSessions.Session;
+import org.glouglou.protocol.transport.SourceRateLimiter;
 import org.glouglou.server.metrics.ServerMetrics;
 import org.glouglou.server.store.KeyCoalescer;
 import org.glouglou.server.store.RedisStore;
@@ -92,6 +93,7 @@ public final class IngestCore implements ReceiverSessions.Handler {
     private final ServerSettings settings;
     private final ServerSide[] sides = new ServerSide[256];
     private final IdentityHashMap<Session, SessionState> live = new IdentityHashMap<>();
+    private final ForwardedSessions forwarded;
     /** Latest STATS per probe name, read by the metrics thread. Bounded by the secrets file. */
     private final Map<String, Map<String, Long>> probeStats = new ConcurrentHashMap<>();
     private Replier replier = (d, to) -> d.release();
@@ -134,6 +136,8 @@ public final class IngestCore implements ReceiverSessions.Handler {
                 cb -> probeStats.forEach((p, m) -> m.forEach((k, v) -> cb.call(v, p, k))), "probe", "counter");
         metrics.gauge("glouglou_server_sessions", "Established probe sessions",
                 cb -> cb.call(sessions.sessions().size()));
+        this.forwarded = new ForwardedSessions(registry, secrets, sides, store, metrics, settings, sessionConfig
+                .sessionIdleMillis());
     }
 
     public void replier(Replier r) {
@@ -204,6 +208,8 @@ public final class IngestCore implements ReceiverSessions.Handler {
             LOG.info("probe {}: notice {}: {}", st.session.probeName(), n.severity(), n.text());
             store.hset(probeKey(st.session), "last_notice", n.text());
             metrics.events.labelValues("notice").inc();
+        } else if (event instanceof InternalEvents.Forward f) {
+            forwarded.onForward(st.session, f, st.session.lastSeenMillis()); // issue 7: events of probes behind relays
         } else {
             metrics.events.labelValues("ignored").inc();
         }
@@ -316,6 +322,7 @@ public final class IngestCore implements ReceiverSessions.Handler {
                     writeStatus(st, "open", nowMillis);
                 }
             }
+            forwarded.tick(nowMillis);
             if (redis != null) {
                 redis.flush(store);
             }
@@ -328,6 +335,10 @@ public final class IngestCore implements ReceiverSessions.Handler {
 
     public ReceiverSessions sessions() {
         return sessions;
+    }
+
+    public ForwardedSessions forwarded() {
+        return forwarded;
     }
 
     public KeyCoalescer store() {

@@ -12,7 +12,7 @@ import org.glouglou.module.network.NetworkEvents;
 import org.glouglou.protocol.session.ProbeSecrets;
 import org.glouglou.server.FakeProbe;
 import org.glouglou.server.GlouglouServer;
-import org.glouglou.server.RedisServerProcess;
+import org.glouglou.spi.testkit.RedisServerProcess;
 import org.glouglou.server.ServerConfig;
 import org.glouglou.server.metrics.ServerMetrics;
 import org.glouglou.spi.ModuleRegistry;

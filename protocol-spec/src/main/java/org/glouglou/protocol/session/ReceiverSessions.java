@@ -65,6 +65,15 @@ public final class ReceiverSessions {
         default void onSessionEstablished(Session session) {
         }
 
+        /**
+         * The records of an authenticated, in-window datagram of {@code session}, in clear, before they are decoded
+         * and delivered through {@link #onEvent}: a relay forwards them verbatim (spec 5.6). Called for every such
+         * datagram, also one that holds only a PING, so that a relay can pass every sequence number on. The buffer is
+         * valid only during the call; its indexes must not be changed.
+         */
+        default void onPayload(Session session, DatagramHeader header, ByteBuf records) {
+        }
+
         default void onSessionClosed(Session session, String why) {
         }
 
@@ -242,6 +251,7 @@ public final class ReceiverSessions {
         s.lastSeenMillis = now;
         s.datagrams++;
         d.skipBytes(ProtocolConstants.HEADER_LENGTH);
+        handler.onPayload(s, h, d.slice());
         List<Event> replies = new ArrayList<>(0);
         boolean[] bye = new boolean[1];
         int n = decoder.decode(d, h.baseTimeMicros(), new RecordDecoder.Listener() {

@@ -4,6 +4,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.glouglou.protocol.Payload;
 import org.glouglou.protocol.PayloadBuilder;
 import org.glouglou.spi.Event;
@@ -24,6 +25,8 @@ public final class ExportPipeline implements EventSink {
     private final LongAdder eventsIn = new LongAdder();
     private final LongAdder eventsDropped = new LongAdder();
     private final LongAdder payloadsDropped = new LongAdder();
+    private volatile Consumer<Payload> dropListener = p -> {
+    };
 
     /**
      * @param capacity payloads queued at most: 1024 x 1200 bytes stays near 1 MiB
@@ -43,6 +46,14 @@ public final class ExportPipeline implements EventSink {
             enqueue(builder.take());
             builder.add(timeMicros, event);
         }
+    }
+
+    /**
+     * Called with every payload dropped because the queue was full, on the thread that dropped it (a relay counts the
+     * origin events its FORWARD records carried). Must be quick and must not call back into this pipeline.
+     */
+    public void onDrop(Consumer<Payload> listener) {
+        this.dropListener = listener;
     }
 
     /** Queues what is built so far; called every tick so a quiet source's events still leave promptly. */
@@ -65,6 +76,7 @@ public final class ExportPipeline implements EventSink {
         }
         payloadsDropped.increment();
         eventsDropped.add(p.events());
+        dropListener.accept(p);
     }
 
     /** The next payload to send, waiting at most {@code millis}; null if none. */
@@ -79,6 +91,7 @@ public final class ExportPipeline implements EventSink {
         }
         payloadsDropped.increment();
         eventsDropped.add(p.events());
+        dropListener.accept(p);
         return false;
     }
 

@@ -1,4 +1,4 @@
-package org.glouglou.server;
+package org.glouglou.spi.testkit;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -51,7 +51,7 @@ public final class RedisServerProcess implements BeforeAllCallback, AfterAllCall
         stop();
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

@@ -1,4 +1,4 @@
-package org.glouglou.server.ingest;
+package org.glouglou.protocol.transport;
 
 import java.net.InetAddress;
 import java.util.LinkedHashMap;

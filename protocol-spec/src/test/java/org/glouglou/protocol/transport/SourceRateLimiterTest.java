@@ -1,4 +1,4 @@
-package org.glouglou.server.ingest;
+package org.glouglou.protocol.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
