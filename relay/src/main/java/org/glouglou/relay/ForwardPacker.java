@@ -32,7 +32,8 @@ final class ForwardPacker {
      */
     static int[] header(ByteBuf b, int at, int end) {
         int length = 0;
-        for (int p = at + 2, shift = 0; p < end && p < at + ProtocolConstants.MAX_RECORD_HEADER_LENGTH; p++, shift += 7) {
+        for (int p = at + 2, shift = 0; p < end
+                && p < at + ProtocolConstants.MAX_RECORD_HEADER_LENGTH; p++, shift += 7) {
             int x = b.getUnsignedByte(p);
             length |= (x & 0x7F) << shift;
             if ((x & 0x80) == 0) {
