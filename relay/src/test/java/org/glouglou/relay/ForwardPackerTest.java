@@ -42,9 +42,12 @@ class ForwardPackerTest {
         return out;
     }
 
-    /** A full 1200-byte origin payload of notices, each a millisecond apart (so CLOCK records all along). */
+    /**
+     * A full origin payload of notices, each a millisecond apart (so CLOCK records all along), from a probe allowed
+     * 1400-byte datagrams: larger than what one FORWARD in a 1200-byte upstream datagram can carry.
+     */
     static Payload fullPayload(List<Timed> sent) {
-        PayloadBuilder b = new PayloadBuilder(REGISTRY, ProtocolConstants.DEFAULT_MAX_DATAGRAM, 1000);
+        PayloadBuilder b = new PayloadBuilder(REGISTRY, 1400, 1000);
         long t = 1_700_000_000_000_000L;
         for (int i = 0;; i++) {
             Event e = new InternalEvents.Notice(6, "event " + i + " " + "x".repeat(i % 40));
