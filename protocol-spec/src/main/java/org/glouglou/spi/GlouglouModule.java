@@ -29,4 +29,9 @@ public interface GlouglouModule {
     default org.glouglou.spi.server.ServerSide serverSide() {
         return null;
     }
+
+    /** The viewer half: how this module's Redis keys become graph elements (issue 5). Null if it draws nothing. */
+    default org.glouglou.spi.graph.GraphSide graphSide() {
+        return null;
+    }
 }

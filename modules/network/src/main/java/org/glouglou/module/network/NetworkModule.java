@@ -57,6 +57,12 @@ public final class NetworkModule implements GlouglouModule {
         return new org.glouglou.module.network.server.NetworkServerSide();
     }
 
+    /** The viewer half: hosts and host pairs as graph elements (issue 5). */
+    @Override
+    public org.glouglou.spi.graph.GraphSide graphSide() {
+        return new org.glouglou.module.network.graph.NetworkGraphSide();
+    }
+
     /** The probe half: capture, flow table, DNS names, distances (issue 3). */
     @Override
     public ProbeSource.Factory probeSource() {

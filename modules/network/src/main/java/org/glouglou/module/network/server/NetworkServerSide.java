@@ -36,6 +36,11 @@ public final class NetworkServerSide implements ServerSide {
     static final int NAME_CACHE = 65_536;
     /** 2 s rate window: a probe summarises every second, so a shorter window would alternate between 0 and 2x. */
     static final long RATE_WINDOW_MILLIS = 2000;
+    /**
+     * 48 fields per link: the dozen fixed ones, a few protocols and probes, and some thirty service ports; past that a
+     * scanned pair keeps its totals but no more ports.
+     */
+    static final int MAX_LINK_FIELDS = 48;
     /** 16x the per-session bound across all sessions: memory stays bounded with any number of probes. */
     static final int TOTAL_FACTOR = 16;
 
@@ -47,6 +52,8 @@ public final class NetworkServerSide implements ServerSide {
         final String dstNode;
         /** src is the link's A side. */
         final boolean srcIsA;
+        /** Protocol name, for the link's protocol mix (issue 5). */
+        final String proto;
         long srcPkts;
         long srcBytes;
         long dstPkts;
@@ -59,6 +66,7 @@ public final class NetworkServerSide implements ServerSide {
             this.srcNode = NetworkKeys.node(f.src());
             this.dstNode = NetworkKeys.node(f.dst());
             this.srcIsA = NetworkKeys.ordered(f.src(), f.dst());
+            this.proto = NetworkModule.protoName(f.proto());
         }
     }
 
@@ -168,6 +176,11 @@ public final class NetworkServerSide implements ServerSide {
         out.hsetIfAbsent(c.link, "first_seen", t);
         out.hmax(c.link, "last_seen", t);
         out.hincrBy(c.link, "conns", 1);
+        // for viewers (issue 5): which services a host pair uses, bounded so a port scan cannot grow the hash
+        if (f.dport() != 0 && out.fieldCount(c.link) < MAX_LINK_FIELDS) {
+            out.hincrBy(c.link, "port." + f.dport(), 1);
+        }
+        out.hmax(c.link, "seen." + probe.probeId(), t);
         out.expire(c.link, settings.linkTtlSeconds());
     }
 
@@ -220,6 +233,9 @@ public final class NetworkServerSide implements ServerSide {
         if (baP != 0 || baB != 0) {
             out.hincrBy(l, "pkts_ba", baP);
             out.hincrBy(l, "bytes_ba", baB);
+        }
+        if (abB + baB != 0) {
+            out.hincrBy(l, "proto." + c.proto, abB + baB); // the protocol mix, in bytes (issue 5)
         }
         out.hmax(l, "last_seen", t);
         out.expire(l, settings.linkTtlSeconds());

@@ -1,0 +1,400 @@
+package org.glouglou.server.viz;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.LettuceFutures;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.glouglou.spi.GlouglouModule;
+import org.glouglou.spi.ModuleRegistry;
+import org.glouglou.spi.graph.GraphElement;
+import org.glouglou.spi.graph.GraphSide;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows the live graph in Redis for every viewer (issue 5): pattern-subscribes to {@code __keyspace@DB__:gg:*}
+ * FIRST, then reads every key family of every module's {@link GraphSide} with SCAN MATCH into the shared
+ * {@link GraphModel}; afterwards each notified key is read again with HGETALL (once per tick, whatever the number of
+ * notifications or viewers) and each {@link ViewerSession} gets the difference for its own configuration, ending with
+ * a step marker. Notifications are fire-and-forget, so when the subscription breaks (Redis restart, failover) the hub
+ * tells every viewer, and once it is back re-subscribes, reads a fresh snapshot and resyncs every viewer. Everything
+ * but the notification callback runs on one "viewers" thread.
+ */
+public final class ViewerHub implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ViewerHub.class);
+    /** 1000 keys per SCAN call and per pipelined HGETALL batch: one round trip moves about 100 KB. */
+    static final int BATCH = 1000;
+    /**
+     * 2 s after a reconnection the snapshot is read once more: the ingest server may have rewritten its keys before
+     * notifications were enabled again on a restarted Redis, and those writes made no notification.
+     */
+    static final long SETTLE_MILLIS = 2000;
+    /** Keys waiting to be read at most; past that the hub reads a fresh snapshot instead (never unbounded). */
+    static final int MAX_PENDING_KEYS = 1_000_000;
+
+    record Side(String module, GraphSide side) {
+    }
+
+    private final RedisURI uri;
+    private final List<Side> sides = new ArrayList<>();
+    private final long tickMillis;
+    private final RedisClient client;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "viewers");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Set<String> pendingKeys = ConcurrentHashMap.newKeySet();
+    private final GraphModel model = new GraphModel();
+    private final List<ViewerSession> sessions = new CopyOnWriteArrayList<>();
+    private final String channelPrefix;
+    private final String pattern;
+    private volatile StatefulRedisPubSubConnection<String, String> pubsub;
+    private volatile StatefulRedisConnection<String, String> reads;
+    private volatile boolean resyncNeeded;
+    private volatile boolean redisUp;
+    private boolean everSynced;
+    private volatile boolean closed;
+    private long settleAt;
+    private final AtomicLong notifications = new AtomicLong();
+    private final AtomicLong keysRead = new AtomicLong();
+    private volatile long lastTickNanos;
+
+    public ViewerHub(RedisURI uri, ModuleRegistry registry, long tickMillis) {
+        this.uri = uri;
+        this.tickMillis = tickMillis;
+        for (GlouglouModule m : registry.modules()) {
+            GraphSide g = m.graphSide();
+            if (g != null) {
+                sides.add(new Side(m.name(), g));
+            }
+        }
+        int db = uri.getDatabase();
+        this.channelPrefix = "__keyspace@" + db + "__:";
+        this.pattern = channelPrefix + "gg:*";
+        this.client = RedisClient.create(uri);
+        client.setOptions(ClientOptions.builder().autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(5))).build());
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> c, SocketAddress a) {
+                if (c == pubsub && !closed) {
+                    LOG.info("viewer subscription to Redis {} is back: resyncing every viewer", uri.toString());
+                    resyncNeeded = true;
+                }
+            }
+
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> c) {
+                if (c == pubsub && !closed && redisUp) {
+                    redisUp = false;
+                    LOG.warn("viewer subscription to Redis {} broke: viewers are told, and resynced when it is back",
+                            uri.toString());
+                    thread.execute(() -> broadcast("redis_unavailable", "the server lost Redis: what you see is"
+                            + " not updated until a resync"));
+                }
+            }
+        });
+    }
+
+    /** Subscribes and reads the first snapshot in the background (retrying every second), then ticks. */
+    public void start() {
+        thread.execute(this::connect);
+        thread.scheduleAtFixedRate(this::tickSafely, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void connect() {
+        if (closed) {
+            return;
+        }
+        try {
+            StatefulRedisConnection<String, String> r = client.connect();
+            r.setAutoFlushCommands(false);
+            reads = r;
+            StatefulRedisPubSubConnection<String, String> p = client.connectPubSub();
+            p.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String pat, String channel, String message) {
+                    onNotification(channel);
+                }
+            });
+            pubsub = p;
+            resyncNeeded = true;
+        } catch (RuntimeException e) {
+            LOG.warn("viewers: cannot reach Redis {}: {}; retrying every second", uri.toString(), e.getMessage());
+            thread.schedule(this::connect, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    private void onNotification(String channel) {
+        notifications.incrementAndGet();
+        if (!channel.startsWith(channelPrefix)) {
+            return;
+        }
+        String key = channel.substring(channelPrefix.length());
+        for (Side s : sides) {
+            if (s.side().owns(key)) {
+                if (pendingKeys.size() < MAX_PENDING_KEYS) {
+                    pendingKeys.add(key);
+                } else {
+                    resyncNeeded = true; // fell far behind: a fresh snapshot is cheaper than the backlog
+                }
+                return;
+            }
+        }
+    }
+
+    /** Adds a viewer (any thread); it gets its snapshot at the next tick. */
+    void add(ViewerSession s) {
+        sessions.add(s);
+    }
+
+    void remove(ViewerSession s) {
+        sessions.remove(s);
+    }
+
+    /** Runs {@code r} on the viewer thread. */
+    void execute(Runnable r) {
+        if (!closed) {
+            thread.execute(r);
+        }
+    }
+
+    GraphModel model() {
+        return model;
+    }
+
+    boolean redisUp() {
+        return redisUp;
+    }
+
+    public int viewers() {
+        return sessions.size();
+    }
+
+    public long notifications() {
+        return notifications.get();
+    }
+
+    public long keysRead() {
+        return keysRead.get();
+    }
+
+    public int modelNodes() {
+        return model.nodes.size();
+    }
+
+    public int modelEdges() {
+        return model.edges.size();
+    }
+
+    /** Nanoseconds the last tick took on the viewer thread. */
+    public long lastTickNanos() {
+        return lastTickNanos;
+    }
+
+    private void tickSafely() {
+        try {
+            tick();
+        } catch (RuntimeException e) {
+            LOG.warn("viewer tick failed: {}", e.toString(), e);
+        }
+    }
+
+    private void tick() {
+        long t0 = System.nanoTime();
+        boolean resyncViewers = false;
+        if (resyncNeeded && pubsub != null) {
+            if (snapshot()) {
+                resyncNeeded = false;
+                resyncViewers = everSynced; // the first snapshot is no resync
+                everSynced = true;
+                redisUp = true;
+                settleAt = System.currentTimeMillis() + SETTLE_MILLIS;
+            }
+        } else if (settleAt != 0 && System.currentTimeMillis() >= settleAt) {
+            settleAt = 0;
+            snapshot();
+        }
+        if (redisUp && !pendingKeys.isEmpty()) {
+            readPending();
+        }
+        GraphModel.Dirty dirty = model.drainDirty();
+        long now = System.currentTimeMillis();
+        for (ViewerSession s : sessions) {
+            try {
+                if (resyncViewers) {
+                    s.resync("resync", "Redis subscription was re-established: fresh snapshot follows");
+                }
+                s.tick(dirty, now);
+            } catch (RuntimeException e) {
+                LOG.warn("viewer {}: {}", s, e.toString(), e);
+                s.close("internal error: " + e.getMessage());
+            }
+        }
+        lastTickNanos = System.nanoTime() - t0;
+    }
+
+    /** Subscribes, then reads every key family into the model; false when Redis did not answer. */
+    private boolean snapshot() {
+        StatefulRedisPubSubConnection<String, String> p = pubsub;
+        StatefulRedisConnection<String, String> r = reads;
+        try {
+            ensureNotifications(r);
+            // subscribe (again) BEFORE reading: a change made during the scan is notified and read afterwards
+            p.sync().psubscribe(pattern);
+            Map<String, Map.Entry<String, GraphElement>> fresh = new HashMap<>();
+            RedisAsyncCommands<String, String> a = r.async();
+            for (Side s : sides) {
+                for (String match : s.side().keyPatterns()) {
+                    ScanCursor c = ScanCursor.INITIAL;
+                    do {
+                        RedisFuture<KeyScanCursor<String>> f = a.scan(c, ScanArgs.Builder.matches(match).limit(BATCH));
+                        r.flushCommands();
+                        KeyScanCursor<String> k = f.get(5, TimeUnit.SECONDS);
+                        read(k.getKeys(), (key, fields) -> {
+                            GraphElement e = s.side().element(key, fields);
+                            if (e != null) {
+                                fresh.put(key, new AbstractMap.SimpleImmutableEntry<>(s.module(), e));
+                            }
+                        });
+                        c = k;
+                    } while (!c.isFinished());
+                }
+            }
+            model.replaceAll(fresh);
+            LOG.info("viewers: snapshot of Redis read: {} nodes, {} edges", model.nodes.size(), model.edges.size());
+            return true;
+        } catch (Exception e) {
+            LOG.warn("viewers: cannot read a snapshot from Redis {}: {}; retrying", uri.toString(), e.toString());
+            return false;
+        }
+    }
+
+    private void ensureNotifications(StatefulRedisConnection<String, String> r) throws Exception {
+        RedisAsyncCommands<String, String> a = r.async();
+        RedisFuture<Map<String, String>> g = a.configGet("notify-keyspace-events");
+        r.flushCommands();
+        String have = g.get(5, TimeUnit.SECONDS).getOrDefault("notify-keyspace-events", "");
+        String want = have;
+        for (char f : "Khx".toCharArray()) {
+            boolean covered = have.indexOf(f) >= 0 || have.indexOf('A') >= 0 && f != 'K';
+            if (!covered) {
+                want += f;
+            }
+        }
+        if (!want.equals(have)) {
+            RedisFuture<String> s = a.configSet("notify-keyspace-events", want);
+            r.flushCommands();
+            try {
+                s.get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("viewers: Redis refused CONFIG SET notify-keyspace-events (set it to include 'Khx'): {}",
+                        e.toString());
+            }
+        }
+    }
+
+    private void readPending() {
+        List<String> keys = new ArrayList<>(pendingKeys);
+        for (String k : keys) {
+            pendingKeys.remove(k); // one by one: removeAll(List) is quadratic when the set is larger
+        }
+        Map<String, Side> owner = new HashMap<>();
+        for (String k : keys) {
+            for (Side s : sides) {
+                if (s.side().owns(k)) {
+                    owner.put(k, s);
+                    break;
+                }
+            }
+        }
+        try {
+            for (int i = 0; i < keys.size(); i += BATCH) {
+                read(keys.subList(i, Math.min(keys.size(), i + BATCH)), (key, fields) -> {
+                    Side s = owner.get(key);
+                    model.apply(key, s.module(), s.side().element(key, fields));
+                });
+            }
+        } catch (Exception e) {
+            pendingKeys.addAll(keys); // read again once Redis answers
+            LOG.debug("viewers: reading notified keys failed: {}", e.toString());
+        }
+    }
+
+    private interface HashConsumer {
+        void accept(String key, Map<String, String> fields);
+    }
+
+    /** HGETALL of each key, pipelined; an absent key gives an empty map. */
+    private void read(List<String> keys, HashConsumer out) throws Exception {
+        StatefulRedisConnection<String, String> r = reads;
+        RedisAsyncCommands<String, String> a = r.async();
+        List<RedisFuture<Map<String, String>>> fs = new ArrayList<>(keys.size());
+        for (String k : keys) {
+            fs.add(a.hgetall(k));
+        }
+        r.flushCommands();
+        if (!LettuceFutures.awaitAll(Duration.ofSeconds(5), fs.toArray(new RedisFuture<?>[0]))) {
+            throw new IllegalStateException("HGETALL timed out");
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            out.accept(keys.get(i), fs.get(i).get());
+        }
+        keysRead.addAndGet(keys.size());
+    }
+
+    private void broadcast(String kind, String message) {
+        for (ViewerSession s : sessions) {
+            s.notice(kind, message);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            thread.submit(() -> {
+                for (ViewerSession s : sessions) {
+                    s.close("server shutting down");
+                }
+            }).get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // closing anyway
+        }
+        closed = true;
+        thread.shutdownNow();
+        if (pubsub != null) {
+            pubsub.close();
+        }
+        if (reads != null) {
+            reads.close();
+        }
+        client.shutdown(Duration.ofMillis(100), Duration.ofSeconds(2));
+    }
+}

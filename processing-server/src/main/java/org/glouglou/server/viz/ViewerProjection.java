@@ -1,0 +1,469 @@
+package org.glouglou.server.viz;
+
+import static org.glouglou.spi.graph.GraphAttributes.*;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.glouglou.spi.graph.GraphElement;
+import org.glouglou.spi.graph.GraphOp;
+
+/**
+ * One viewer's view of the shared {@link GraphModel} (issue 5): its filters and level of detail applied, and what it
+ * holds. Kept incrementally: a changed model element re-evaluates only the output elements it belongs to, and
+ * {@link #drain} sends the difference between what the viewer should hold and what it holds. A configuration change
+ * is a {@link #reset} followed by the same difference, so the viewer gets exactly what changed.
+ *
+ * <p>
+ * Rules: an edge passes when both its end nodes exist, its module is selected, it carries a selected protocol, port
+ * and probe (each filter only when given), has at least {@code min_bytes}, and one of its ends matches the address
+ * filter. A node is shown when it ends a shown edge, or, when no edge filter (ports, protocols, min_bytes) is given,
+ * when it matches the address and probe filters itself. Grouping maps each node to an output node (its /24 or /64,
+ * its registered domain, or itself); edges between the same two groups merge, edges inside a group are not drawn.
+ * Totals are summed, first seen is the minimum, last seen the maximum, lists are united; per-direction values of an
+ * edge whose ends the group edge sees the other way round are swapped. Owned by the viewer thread.
+ */
+final class ViewerProjection {
+    private final GraphModel model;
+    private ViewerConfig config;
+
+    /** input node id -> output node id */
+    private final Map<String, String> nodeOut = new HashMap<>();
+    private final Map<String, Set<String>> nodeMembers = new HashMap<>();
+    /** input edge id -> output edge id, for input edges that pass */
+    private final Map<String, String> edgeOut = new HashMap<>();
+    private final Map<String, OutEdge> outEdges = new HashMap<>();
+    /** shown edges per output node */
+    private final Map<String, Integer> degree = new HashMap<>();
+
+    private final Map<String, GraphElement.Node> sentNodes = new HashMap<>();
+    private final Map<String, GraphElement.Edge> sentEdges = new HashMap<>();
+    private Set<String> pendingNodes = new HashSet<>();
+    private Set<String> pendingEdges = new HashSet<>();
+
+    private static final class OutEdge {
+        final String source;
+        final String target;
+        final Set<String> members = new HashSet<>();
+
+        OutEdge(String source, String target) {
+            this.source = source;
+            this.target = target;
+        }
+    }
+
+    ViewerProjection(GraphModel model, ViewerConfig config) {
+        this.model = model;
+        reset(config);
+    }
+
+    ViewerConfig config() {
+        return config;
+    }
+
+    /** Applies a new configuration; the next {@link #drain} sends exactly the difference. */
+    void reset(ViewerConfig c) {
+        this.config = c;
+        pendingNodes.addAll(sentNodes.keySet());
+        pendingEdges.addAll(sentEdges.keySet());
+        nodeOut.clear();
+        nodeMembers.clear();
+        edgeOut.clear();
+        outEdges.clear();
+        degree.clear();
+        update(new ArrayList<>(model.nodes.keySet()), new ArrayList<>(model.edges.keySet()));
+    }
+
+    /** Forgets what the viewer holds: the next {@link #drain} is a full snapshot (after a Clear). */
+    void forgetSent() {
+        sentNodes.clear();
+        sentEdges.clear();
+        pendingNodes = new HashSet<>(nodeMembers.keySet());
+        pendingEdges = new HashSet<>(outEdges.keySet());
+    }
+
+    int pending() {
+        return pendingNodes.size() + pendingEdges.size();
+    }
+
+    int shownNodes() {
+        return sentNodes.size();
+    }
+
+    int shownEdges() {
+        return sentEdges.size();
+    }
+
+    /** Re-evaluates the output elements that the changed model elements belong to. */
+    void update(Collection<String> dirtyNodes, Collection<String> dirtyEdges) {
+        Set<String> edgesToDo = new HashSet<>(dirtyEdges);
+        for (String n : dirtyNodes) {
+            String old = nodeOut.remove(n);
+            if (old != null) {
+                Set<String> m = nodeMembers.get(old);
+                m.remove(n);
+                if (m.isEmpty()) {
+                    nodeMembers.remove(old);
+                }
+                pendingNodes.add(old);
+            }
+            GraphElement.Node node = model.nodes.get(n);
+            if (node != null && moduleSelected(node)) {
+                String g = group(node);
+                nodeOut.put(n, g);
+                nodeMembers.computeIfAbsent(g, k -> new HashSet<>()).add(n);
+                pendingNodes.add(g);
+            }
+            edgesToDo.addAll(model.edgesOf(n));
+        }
+        for (String e : edgesToDo) {
+            String old = edgeOut.remove(e);
+            if (old != null) {
+                OutEdge o = outEdges.get(old);
+                o.members.remove(e);
+                pendingEdges.add(old);
+                if (o.members.isEmpty()) {
+                    outEdges.remove(old);
+                    degree(o.source, -1);
+                    degree(o.target, -1);
+                }
+            }
+            GraphElement.Edge edge = model.edges.get(e);
+            if (edge == null || !passes(edge)) {
+                continue;
+            }
+            String gs = nodeOut.get(edge.source());
+            String gt = nodeOut.get(edge.target());
+            String oid;
+            String src;
+            String tgt;
+            if (config.level() == ViewerConfig.Level.HOSTS) {
+                oid = edge.id();
+                src = gs;
+                tgt = gt;
+            } else {
+                if (gs.equals(gt)) {
+                    continue; // inside one group: not drawn
+                }
+                src = gs.compareTo(gt) < 0 ? gs : gt;
+                tgt = src == gs ? gt : gs;
+                oid = src + "|" + tgt;
+            }
+            OutEdge o = outEdges.get(oid);
+            if (o == null) {
+                o = new OutEdge(src, tgt);
+                outEdges.put(oid, o);
+                degree(src, 1);
+                degree(tgt, 1);
+            }
+            o.members.add(e);
+            edgeOut.put(e, oid);
+            pendingEdges.add(oid);
+        }
+    }
+
+    private void degree(String node, int d) {
+        int v = degree.getOrDefault(node, 0) + d;
+        if (v <= 0) {
+            degree.remove(node);
+        } else {
+            degree.put(node, v);
+        }
+        pendingNodes.add(node);
+    }
+
+    private boolean moduleSelected(GraphElement e) {
+        return config.modules().isEmpty() || config.modules().contains((String) e.attributes().get(MODULE));
+    }
+
+    private boolean passes(GraphElement.Edge e) {
+        if (!moduleSelected(e)) {
+            return false;
+        }
+        GraphElement.Node s = model.nodes.get(e.source());
+        GraphElement.Node t = model.nodes.get(e.target());
+        if (s == null || t == null || !nodeOut.containsKey(s.id()) || !nodeOut.containsKey(t.id())) {
+            return false;
+        }
+        Map<String, Object> a = e.attributes();
+        if (!config.addresses().isEmpty() && !addressMatches(s) && !addressMatches(t)) {
+            return false;
+        }
+        if (!config.protocols().isEmpty() && !intersects(a.get(PROTOCOLS), config.protocols())) {
+            return false;
+        }
+        if (!config.ports().isEmpty() && !intersects(a.get(PORTS), config.ports())) {
+            return false;
+        }
+        if (!config.probes().isEmpty() && !intersects(a.get(PROBES), config.probes())) {
+            return false;
+        }
+        return config.minBytes() <= 0 || a.get(BYTES) instanceof Long b && b >= config.minBytes();
+    }
+
+    private boolean nodeStandsAlone(GraphElement.Node n) {
+        if (config.edgeFilters()) {
+            return false;
+        }
+        if (!config.addresses().isEmpty() && !addressMatches(n)) {
+            return false;
+        }
+        return config.probes().isEmpty() || intersects(n.attributes().get(PROBES), config.probes());
+    }
+
+    private boolean addressMatches(GraphElement.Node n) {
+        byte[] a = Addresses.parse((String) n.attributes().get(ADDR));
+        for (Cidr c : config.addresses()) {
+            if (c.contains(a)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean intersects(Object values, Set<?> wanted) {
+        if (values instanceof Object[] arr) {
+            for (Object v : arr) {
+                if (wanted.contains(v)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The output node id of an input node at this level of detail. */
+    private String group(GraphElement.Node n) {
+        switch (config.level()) {
+            case SUBNET -> {
+                byte[] a = Addresses.parse((String) n.attributes().get(ADDR));
+                if (a != null) {
+                    int bits = a.length == 4 ? config.prefix4() : config.prefix6();
+                    return "net:" + Addresses.text(Addresses.mask(a, bits)) + "/" + bits;
+                }
+                return n.id();
+            }
+            case DOMAIN -> {
+                if (n.attributes().get(NAME) instanceof String name && !name.isEmpty()) {
+                    return "dom:" + registeredDomain(name, config.domainLabels());
+                }
+                return n.id();
+            }
+            default -> {
+                return n.id();
+            }
+        }
+    }
+
+    /** The last {@code labels} labels of a DNS name, lower case, without the root dot. */
+    static String registeredDomain(String name, int labels) {
+        String s = name.toLowerCase(java.util.Locale.ROOT);
+        if (s.endsWith(".")) {
+            s = s.substring(0, s.length() - 1);
+        }
+        int i = s.length();
+        for (int k = 0; k < labels; k++) {
+            i = s.lastIndexOf('.', i - 1);
+            if (i < 0) {
+                return s;
+            }
+        }
+        return s.substring(i + 1);
+    }
+
+    /** The operations that bring the viewer from what it holds to what it should hold, in a safe order. */
+    List<GraphOp> drain() {
+        List<GraphOp> delEdges = new ArrayList<>();
+        List<GraphOp> delNodes = new ArrayList<>();
+        List<GraphOp> nodes = new ArrayList<>();
+        List<GraphOp> edges = new ArrayList<>();
+        Set<String> pn = pendingNodes;
+        Set<String> pe = pendingEdges;
+        pendingNodes = new HashSet<>();
+        pendingEdges = new HashSet<>();
+        for (String id : pe) {
+            GraphElement.Edge now = outEdge(id);
+            GraphElement.Edge was = sentEdges.get(id);
+            if (now == null) {
+                if (was != null) {
+                    sentEdges.remove(id);
+                    delEdges.add(new GraphOp.DeleteEdge(id));
+                }
+            } else if (was == null) {
+                sentEdges.put(id, now);
+                edges.add(new GraphOp.AddEdge(now));
+            } else if (!was.source().equals(now.source()) || !was.target().equals(now.target())) {
+                sentEdges.put(id, now);
+                delEdges.add(new GraphOp.DeleteEdge(id));
+                edges.add(new GraphOp.AddEdge(now));
+            } else if (was != now) {
+                sentEdges.put(id, now);
+                GraphOp c = change(id, was.attributes(), now.attributes(), false);
+                if (c != null) {
+                    edges.add(c);
+                }
+            }
+        }
+        for (String id : pn) {
+            GraphElement.Node now = outNode(id);
+            GraphElement.Node was = sentNodes.get(id);
+            if (now == null) {
+                if (was != null) {
+                    sentNodes.remove(id);
+                    delNodes.add(new GraphOp.DeleteNode(id));
+                }
+            } else if (was == null) {
+                sentNodes.put(id, now);
+                nodes.add(new GraphOp.AddNode(now));
+            } else if (was != now) {
+                sentNodes.put(id, now);
+                GraphOp c = change(id, was.attributes(), now.attributes(), true);
+                if (c != null) {
+                    nodes.add(c);
+                }
+            }
+        }
+        List<GraphOp> ops = new ArrayList<>(delEdges.size() + delNodes.size() + nodes.size() + edges.size());
+        ops.addAll(delEdges);
+        ops.addAll(delNodes);
+        ops.addAll(nodes);
+        ops.addAll(edges);
+        return ops;
+    }
+
+    private static GraphOp change(String id, Map<String, Object> was, Map<String, Object> now, boolean node) {
+        Map<String, Object> set = new LinkedHashMap<>();
+        Set<String> removed = new TreeSet<>();
+        now.forEach((k, v) -> {
+            if (!AttributeValues.same(v, was.get(k))) {
+                set.put(k, v);
+            }
+        });
+        for (String k : was.keySet()) {
+            if (!now.containsKey(k)) {
+                removed.add(k);
+            }
+        }
+        if (set.isEmpty() && removed.isEmpty()) {
+            return null;
+        }
+        return node ? new GraphOp.ChangeNode(id, set, was, removed) : new GraphOp.ChangeEdge(id, set, was, removed);
+    }
+
+    private GraphElement.Node outNode(String id) {
+        Set<String> members = nodeMembers.get(id);
+        if (members == null || members.isEmpty()) {
+            return null;
+        }
+        boolean shown = degree.containsKey(id);
+        if (!shown) {
+            for (String m : members) {
+                if (nodeStandsAlone(model.nodes.get(m))) {
+                    shown = true;
+                    break;
+                }
+            }
+        }
+        if (!shown) {
+            return null;
+        }
+        if (config.level() == ViewerConfig.Level.HOSTS && members.size() == 1) {
+            return model.nodes.get(members.iterator().next()); // shared with the model and other viewers
+        }
+        Aggregate agg = new Aggregate();
+        for (String m : members) {
+            agg.add(model.nodes.get(m).attributes(), false);
+        }
+        Map<String, Object> a = agg.result();
+        String label = id.startsWith("net:") || id.startsWith("dom:") ? id.substring(4) : id;
+        a.put(LABEL, label);
+        a.put(KIND, KIND_GROUP);
+        a.put(MEMBERS, (long) members.size());
+        return new GraphElement.Node(id, a);
+    }
+
+    private GraphElement.Edge outEdge(String id) {
+        OutEdge o = outEdges.get(id);
+        if (o == null || o.members.isEmpty()) {
+            return null;
+        }
+        if (config.level() == ViewerConfig.Level.HOSTS && o.members.size() == 1) {
+            return model.edges.get(o.members.iterator().next());
+        }
+        Aggregate agg = new Aggregate();
+        boolean directed = false;
+        for (String m : o.members) {
+            GraphElement.Edge e = model.edges.get(m);
+            directed |= e.directed();
+            agg.add(e.attributes(), !o.source.equals(nodeOut.get(e.source())));
+        }
+        Map<String, Object> a = agg.result();
+        a.put(MEMBERS, (long) o.members.size());
+        return new GraphElement.Edge(id, o.source, o.target, directed, a);
+    }
+
+    /** Merges member attributes: sums, minimum, maximum, unions (see the class comment). */
+    static final class Aggregate {
+        private final Map<String, Object> out = new LinkedHashMap<>();
+
+        void add(Map<String, Object> attrs, boolean flip) {
+            attrs.forEach((k, v) -> {
+                String key = flip ? flipped(k) : k;
+                if (v instanceof Long l) {
+                    Object cur = out.get(key);
+                    long c = cur instanceof Long x ? x : 0;
+                    if (key.equals(FIRST_SEEN) || key.equals(HOPS)) {
+                        out.put(key, cur == null ? l : Math.min(c, l));
+                    } else if (key.equals(LAST_SEEN)) {
+                        out.put(key, cur == null ? l : Math.max(c, l));
+                    } else if (summed(key)) {
+                        out.put(key, c + l);
+                    }
+                } else if (v instanceof Object[] arr) {
+                    @SuppressWarnings("unchecked")
+                    TreeSet<Object> s = (TreeSet<Object>) out.computeIfAbsent(key, x -> new TreeSet<>());
+                    s.addAll(List.of(arr));
+                }
+            });
+        }
+
+        static boolean summed(String k) {
+            return k.startsWith("bytes") || k.startsWith("pkts") || k.startsWith("rate") || k.equals(CONNS)
+                    || k.startsWith(PROTO_PREFIX);
+        }
+
+        static String flipped(String k) {
+            if (k.endsWith("_ab")) {
+                return k.substring(0, k.length() - 3) + "_ba";
+            }
+            if (k.endsWith("_ba")) {
+                return k.substring(0, k.length() - 3) + "_ab";
+            }
+            return k;
+        }
+
+        Map<String, Object> result() {
+            Map<String, Object> r = new LinkedHashMap<>();
+            out.forEach((k, v) -> {
+                if (v instanceof TreeSet<?> s) {
+                    if (!s.isEmpty()) {
+                        Object first = s.first();
+                        r.put(k, first instanceof Long
+                                ? s.toArray(Long[]::new)
+                                : s.stream().map(String::valueOf)
+                                        .toArray(String[]::new));
+                    }
+                } else {
+                    r.put(k, v);
+                }
+            });
+            return r;
+        }
+    }
+}

@@ -1,0 +1,197 @@
+package org.glouglou.server.viz;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.glouglou.server.viz.format.GraphFormatWriter;
+import org.glouglou.spi.graph.GraphOp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One authenticated viewer connection as the viewer thread sees it (issue 5): its {@link ViewerProjection}, its
+ * format writer and its step sequence. Each tick sends what changed for this viewer, then a step marker. Slow viewers:
+ * while the channel is not writable (Netty's high water mark) the viewer is skipped and its changes coalesce per
+ * element; after {@link #SLOW_TICKS} ticks behind, the backlog is dropped and the viewer gets a notice and a fresh
+ * snapshot when it reads again; past {@link #MAX_PENDING_BYTES} queued it is disconnected. Either way the viewer
+ * thread never waits for a socket, so one slow viewer delays no other and never the ingest. All methods but
+ * {@link #requestClose} run on the viewer thread.
+ */
+final class ViewerSession {
+    private static final Logger LOG = LoggerFactory.getLogger(ViewerSession.class);
+    /** 20 ticks (2 s at 100 ms) behind: long enough for a network hiccup, short enough not to show stale state. */
+    static final int SLOW_TICKS = 20;
+    /**
+     * 256 MiB queued for one viewer at most: a NetStream snapshot of 10k nodes and 50k edges is 64 MB (SnapshotBench),
+     * so this is about three of them.
+     */
+    static final long MAX_PENDING_BYTES = 256L << 20;
+    /** A step (heartbeat) at least every 10 ticks even when nothing changed: the viewer knows it is live. */
+    static final int HEARTBEAT_TICKS = 10;
+
+    private final ViewerHub hub;
+    private final Channel channel;
+    final String user;
+    private ViewerProjection projection;
+    private GraphFormatWriter writer;
+    private long seq;
+    private String resyncKind;
+    private String resyncMessage;
+    private final List<GraphOp> notices = new ArrayList<>();
+    private int blockedTicks;
+    private int quietTicks;
+    private boolean closed;
+    private byte[] preamble;
+    private long bytesSent;
+    private long resyncs;
+
+    ViewerSession(ViewerHub hub, Channel channel, String user) {
+        this.hub = hub;
+        this.channel = channel;
+        this.user = user;
+    }
+
+    /** A (new) configuration: the first one starts the stream, later ones send exactly the difference. */
+    void configure(ViewerConfig c) {
+        if (closed) {
+            return;
+        }
+        if (projection == null) {
+            writer = GraphFormatWriter.forName(c.format());
+            projection = new ViewerProjection(hub.model(), c);
+            preamble = ("{\"ok\":{\"format\":\"" + c.format() + "\",\"viewer\":\"" + user.replace("\"", "")
+                    + "\"}}\n").getBytes(StandardCharsets.UTF_8);
+            if (!hub.redisUp()) {
+                notices.add(new GraphOp.Notice("redis_unavailable", "the server has no Redis snapshot yet"));
+            }
+            hub.add(this);
+            return;
+        }
+        if (!c.format().equals(writer.format())) {
+            close("the format cannot change on a connection (reconnect with format " + c.format() + ")");
+            return;
+        }
+        projection.reset(c);
+        notices.add(new GraphOp.Notice("config", "configuration applied"));
+    }
+
+    /** Tells the viewer something at the next tick. */
+    void notice(String kind, String message) {
+        notices.add(new GraphOp.Notice(kind, message));
+    }
+
+    /** Everything the viewer holds is replaced by a fresh snapshot at the next tick it can take. */
+    void resync(String kind, String message) {
+        if (projection == null) {
+            return;
+        }
+        resyncKind = kind;
+        resyncMessage = message;
+        projection.forgetSent();
+    }
+
+    void tick(GraphModel.Dirty dirty, long now) {
+        if (closed || projection == null) {
+            return;
+        }
+        if (!dirty.isEmpty()) {
+            projection.update(dirty.nodes(), dirty.edges());
+        }
+        if (!channel.isActive()) {
+            close(null);
+            return;
+        }
+        if (!channel.isWritable()) {
+            blockedTicks++;
+            long queued = channel.unsafe().outboundBuffer() == null
+                    ? 0
+                    : channel.unsafe().outboundBuffer().totalPendingWriteBytes();
+            if (queued > MAX_PENDING_BYTES) {
+                close("too slow: more than " + (MAX_PENDING_BYTES >> 20) + " MiB queued");
+            } else if (blockedTicks == SLOW_TICKS) {
+                LOG.info("viewer {} is {} ticks behind: backlog dropped, a snapshot follows when it reads again", user,
+                        blockedTicks);
+                resync("slow_viewer", "you fell " + blockedTicks + " ticks behind: backlog dropped, fresh snapshot");
+            }
+            return; // its changes coalesce in the projection meanwhile
+        }
+        blockedTicks = 0;
+        List<GraphOp> ops = new ArrayList<>();
+        if (resyncKind != null) {
+            ops.add(new GraphOp.Notice(resyncKind, resyncMessage));
+            ops.add(new GraphOp.Clear());
+            resyncKind = null;
+            resyncs++;
+        }
+        ops.addAll(notices);
+        notices.clear();
+        ops.addAll(projection.drain());
+        if (ops.isEmpty() && ++quietTicks < HEARTBEAT_TICKS && preamble == null) {
+            return;
+        }
+        quietTicks = 0;
+        ops.add(new GraphOp.Step(++seq, now));
+        send(ops);
+    }
+
+    private void send(List<GraphOp> ops) {
+        ByteBuf b = channel.alloc().buffer();
+        try {
+            if (preamble != null) {
+                b.writeBytes(preamble);
+                preamble = null;
+            }
+            writer.write(ops, b);
+        } catch (RuntimeException e) {
+            b.release();
+            throw e;
+        }
+        bytesSent += b.readableBytes();
+        channel.writeAndFlush(b, channel.voidPromise());
+    }
+
+    /** Closes with a reason sent first (null: the peer is gone); from any thread. */
+    void requestClose(String reason) {
+        hub.execute(() -> close(reason));
+    }
+
+    void close(String reason) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        hub.remove(this);
+        if (reason != null && channel.isActive()) {
+            LOG.info("viewer {} {}: closing: {}", user, channel.remoteAddress(), reason);
+            ByteBuf b = channel.alloc().buffer();
+            if (writer == null || preamble != null) {
+                b.writeBytes(ViewerHandler.errorLine(reason));
+            } else {
+                writer.write(List.of(new GraphOp.Notice("error", reason)), b);
+            }
+            channel.writeAndFlush(b).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            channel.close();
+        }
+    }
+
+    long seq() {
+        return seq;
+    }
+
+    long bytesSent() {
+        return bytesSent;
+    }
+
+    long resyncs() {
+        return resyncs;
+    }
+
+    @Override
+    public String toString() {
+        return user + "@" + channel.remoteAddress();
+    }
+}
