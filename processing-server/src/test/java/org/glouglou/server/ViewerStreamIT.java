@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.glouglou.spi.testkit.RedisServerProcess;
 import org.glouglou.module.network.server.NetworkKeys;
 import org.glouglou.server.viz.ViewerServer;
 import org.glouglou.server.viz.ViewerServerConfig;
