@@ -56,8 +56,8 @@ class ProbePrintIT {
             assertTrue(e.has("module") && e.has("type"), line);
             switch (e.get("type").asText()) {
                 case "DELCONN" -> {
-                    String k = key(e.get("proto").asText(), e.get("src").asText(), e.get("sport").asText(), e.get(
-                            "dst").asText(), e.get("dport").asText());
+                    String k = key(e.get("proto").asText(), norm(e.get("src").asText()), e.get("sport").asText(),
+                            norm(e.get("dst").asText()), e.get("dport").asText());
                     long[] t = got.computeIfAbsent(k, x -> new long[4]);
                     t[0] += e.get("src_pkts").asLong();
                     t[1] += e.get("src_bytes").asLong();
@@ -65,8 +65,9 @@ class ProbePrintIT {
                     t[3] += e.get("dst_bytes").asLong();
                     assertTrue(e.has("reason"), line);
                 }
-                case "NAME" -> names.computeIfAbsent(e.get("addr").asText(), x -> new HashSet<>()).add(e.get("name")
-                        .asText());
+                case "NAME" ->
+                    names.computeIfAbsent(norm(e.get("addr").asText()), x -> new HashSet<>()).add(e.get("name")
+                            .asText());
                 default -> {
                 }
             }
