@@ -71,6 +71,12 @@ add(eth(ip6("2001:db8::2", "2001:db8::1", 58, struct.pack("!BBHI", 1, 4, 0, 0) +
 add(eth(b"\0\1\x08\0\6\4\0\1" + b"\0" * 20, 0x0806))
 add(eth(b"\x45\0\0", 0x0800))
 
+# 8. PPPoE session carrying UDP, MPLS (two labels) carrying TCP
+pp = ip4("10.3.0.1", "10.3.0.2", 17, udp(1111, 2222, b"m" * 12))
+add(eth(struct.pack("!BBHHH", 0x11, 0, 1, len(pp) + 2, 0x21) + pp, 0x8864))
+mp = ip4("10.4.0.1", "10.4.0.2", 6, tcp(3333, 4444, 0x02))
+add(eth(struct.pack("!II", (16 << 12) | 64, (17 << 12) | 0x100 | 64) + mp, 0x8847))
+
 with open("edge_cases.pcap", "wb") as f:
     f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
     for ts, fr, wire in pkts:

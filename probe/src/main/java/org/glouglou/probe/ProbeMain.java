@@ -18,8 +18,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.glouglou.probe.export.ExportPipeline;
-import org.glouglou.probe.export.Uplink;
+import org.glouglou.protocol.transport.ExportPipeline;
+import org.glouglou.protocol.transport.Uplink;
 import org.glouglou.probe.print.JsonLinePrinter;
 import org.glouglou.protocol.ProtocolConstants;
 import org.glouglou.protocol.internal.InternalEvents;
@@ -61,6 +61,9 @@ public final class ProbeMain implements Callable<Integer> {
 
     @Option(names = "--print", description = "Print events as JSON lines on standard output instead of sending.")
     boolean print;
+
+    @Option(names = "--print-stats", description = "With --print: also print STATS events every --stats-interval.")
+    boolean printStats;
 
     @Option(names = "--plain", description = "Send unsealed and unauthenticated (tests only; the receiver must allow"
             + " it).")
@@ -259,8 +262,14 @@ public final class ProbeMain implements Callable<Integer> {
             timer.scheduleAtFixedRate(pipeline[0]::flush, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
             timer.scheduleAtFixedRate(() -> sink.emit(System.currentTimeMillis() * 1000, stats(sources, pipeline[0],
                     uplinkRef)), statsSeconds, statsSeconds, TimeUnit.SECONDS);
-        } else if (!finite) {
-            timer.scheduleAtFixedRate(printerRef::flush, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        } else {
+            if (!finite || printStats) {
+                timer.scheduleAtFixedRate(printerRef::flush, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+            }
+            if (printStats) {
+                timer.scheduleAtFixedRate(() -> sink.emit(System.currentTimeMillis() * 1000, sourceStats(sources)),
+                        statsSeconds, statsSeconds, TimeUnit.SECONDS);
+            }
         }
 
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -323,11 +332,16 @@ public final class ProbeMain implements Callable<Integer> {
         return code;
     }
 
-    private static InternalEvents.Stats stats(List<ProbeSource> sources, ExportPipeline p, Uplink u) {
+    private static InternalEvents.Stats sourceStats(List<ProbeSource> sources) {
         Map<String, Long> c = new LinkedHashMap<>();
         for (ProbeSource s : sources) {
             s.stats().forEach((k, v) -> c.merge(k, v, Long::sum));
         }
+        return new InternalEvents.Stats(c);
+    }
+
+    private static InternalEvents.Stats stats(List<ProbeSource> sources, ExportPipeline p, Uplink u) {
+        Map<String, Long> c = new LinkedHashMap<>(sourceStats(sources).counters());
         c.put("events_in", p.eventsIn());
         c.put("events_dropped", p.eventsDropped());
         c.put("datagrams_dropped", p.payloadsDropped());

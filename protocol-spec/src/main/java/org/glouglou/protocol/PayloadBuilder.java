@@ -2,6 +2,7 @@ package org.glouglou.protocol;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.util.Arrays;
 import org.glouglou.protocol.crypto.SessionCipher;
 import org.glouglou.protocol.internal.InternalEvents;
 import org.glouglou.spi.Event;
@@ -12,19 +13,25 @@ import org.glouglou.spi.ModuleRegistry;
 /**
  * Builds one datagram (spec 3.2): header room, then records, grouping consecutive events of one type into one
  * record, with CLOCK records where the event time moves. {@link #add} refuses an event that does not fit; the caller
- * then {@link #finish}es this datagram and starts the next. Not thread-safe; reusable after {@link #reset}.
+ * then {@link #finish}es this datagram and starts the next. Record lengths are varints, unknown until a record is
+ * closed, so bodies are gathered in a scratch buffer and the records are laid out once, in {@link #take}. Not
+ * thread-safe; reusable after {@link #reset}.
  */
 public final class PayloadBuilder {
     private final ModuleRegistry registry;
     private final int maxDatagram;
     private final long clockPrecisionMicros;
+    /** Bodies back to back, each after a 2-byte module/type prefix; lengths are added in take(). */
     private final ByteBuf buf;
+    private int[] recordStarts = new int[64];
+    private int records;
+    /** Bytes the records' varint lengths will take, for the records closed so far. */
+    private int closedLengthBytes;
 
     private int events;
     private long baseTime;
     private long clock;
     private EventType openType;
-    private int openRecordStart = -1;
 
     /**
      * @param maxDatagram          largest datagram, header and tag included
@@ -46,9 +53,10 @@ public final class PayloadBuilder {
     public void reset() {
         buf.clear();
         buf.writerIndex(ProtocolConstants.HEADER_LENGTH);
+        records = 0;
+        closedLengthBytes = 0;
         events = 0;
         openType = null;
-        openRecordStart = -1;
     }
 
     public boolean isEmpty() {
@@ -65,7 +73,15 @@ public final class PayloadBuilder {
 
     /** Bytes so far, header included, tag not. */
     public int size() {
-        return buf.writerIndex();
+        return buf.writerIndex() + closedLengthBytes + openLengthBytes();
+    }
+
+    private int openBodyLength() {
+        return openType == null ? 0 : buf.writerIndex() - recordStarts[records - 1] - 2;
+    }
+
+    private int openLengthBytes() {
+        return openType == null ? 0 : Varint.size(openBodyLength());
     }
 
     private int limit() {
@@ -80,7 +96,8 @@ public final class PayloadBuilder {
         EventCodec<?> codec = registry.codec(event.type());
         int mark = buf.writerIndex();
         EventType savedType = openType;
-        int savedRecord = openRecordStart;
+        int savedRecords = records;
+        int savedClosed = closedLengthBytes;
         long savedClock = clock;
         try {
             if (events == 0) {
@@ -88,25 +105,25 @@ public final class PayloadBuilder {
                 clock = timeMicros;
             } else if (Math.abs(timeMicros - clock) >= clockPrecisionMicros) {
                 closeRecord();
-                writeRecordHeader(InternalEvents.CLOCK);
+                openRecord(InternalEvents.CLOCK);
                 Varint.writeSigned(buf, timeMicros - baseTime);
                 closeRecord();
                 clock = timeMicros;
             }
             EventType t = event.type();
-            if (t != openType || buf.writerIndex() - openRecordStart - ProtocolConstants.RECORD_HEADER_LENGTH
-                    + codec.maxBodyLength() > ProtocolConstants.MAX_RECORD_BODY) {
+            if (t != openType || openBodyLength() + codec.maxBodyLength() > ProtocolConstants.MAX_RECORD_BODY) {
                 closeRecord();
-                writeRecordHeader(t);
+                openRecord(t);
             }
             codec.encodeAny(event, buf);
-            if (buf.writerIndex() > limit()) {
+            if (size() > limit()) {
                 throw new IndexOutOfBoundsException();
             }
         } catch (IndexOutOfBoundsException full) {
             buf.writerIndex(mark);
             openType = savedType;
-            openRecordStart = savedRecord;
+            records = savedRecords;
+            closedLengthBytes = savedClosed;
             clock = savedClock;
             if (events == 0) {
                 throw new IllegalArgumentException(event.type() + " does not fit in an empty datagram of "
@@ -118,21 +135,19 @@ public final class PayloadBuilder {
         return true;
     }
 
-    private void writeRecordHeader(EventType t) {
-        if (buf.writerIndex() + ProtocolConstants.RECORD_HEADER_LENGTH > limit()) {
-            throw new IndexOutOfBoundsException();
+    private void openRecord(EventType t) {
+        if (records == recordStarts.length) {
+            recordStarts = Arrays.copyOf(recordStarts, records * 2);
         }
-        openRecordStart = buf.writerIndex();
+        recordStarts[records++] = buf.writerIndex();
         openType = t;
         buf.writeByte(t.moduleId());
         buf.writeByte(t.code());
-        buf.writeShort(0); // length, patched by closeRecord
     }
 
     private void closeRecord() {
         if (openType != null) {
-            buf.setShort(openRecordStart + 2, buf.writerIndex() - openRecordStart
-                    - ProtocolConstants.RECORD_HEADER_LENGTH);
+            closedLengthBytes += Varint.size(openBodyLength());
             openType = null;
         }
     }
@@ -148,11 +163,16 @@ public final class PayloadBuilder {
     /** Takes what was built as a {@link Payload}, to be sealed later, and resets. */
     public Payload take() {
         closeRecord();
-        byte[] records = new byte[buf.writerIndex() - ProtocolConstants.HEADER_LENGTH];
-        buf.getBytes(ProtocolConstants.HEADER_LENGTH, records);
-        Payload p = new Payload(baseTime, records, events);
+        ByteBuf out = Unpooled.buffer(buf.writerIndex() - ProtocolConstants.HEADER_LENGTH + closedLengthBytes);
+        for (int i = 0; i < records; i++) {
+            int start = recordStarts[i];
+            int end = i + 1 < records ? recordStarts[i + 1] : buf.writerIndex();
+            out.writeBytes(buf, start, 2);
+            Varint.write(out, end - start - 2);
+            out.writeBytes(buf, start + 2, end - start - 2);
+        }
+        Payload p = new Payload(baseTime, Arrays.copyOf(out.array(), out.writerIndex()), events);
         reset();
         return p;
     }
-
 }

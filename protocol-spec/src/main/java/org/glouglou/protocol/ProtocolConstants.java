@@ -13,8 +13,8 @@ public final class ProtocolConstants {
     /** Poly1305 tag appended to a sealed datagram. */
     public static final int TAG_LENGTH = 16;
 
-    /** module id(1) type(1) length(2). */
-    public static final int RECORD_HEADER_LENGTH = 4;
+    /** module id(1) type(1) length(varint, 1 to 3 bytes): the shortest record header. */
+    public static final int MIN_RECORD_HEADER_LENGTH = 3;
 
     /** Flag bit 0: the payload is ChaCha20-Poly1305 ciphertext followed by its tag. */
     public static final int FLAG_SEALED = 0x01;
@@ -31,7 +31,7 @@ public final class ProtocolConstants {
     /** The largest UDP payload over IPv4. */
     public static final int MAX_DATAGRAM = 65507;
 
-    /** Largest record body: the length field is 16 bits. */
+    /** Largest record body: 65535, so a length takes at most 3 varint bytes. */
     public static final int MAX_RECORD_BODY = 0xFFFF;
 
     /** Module id 0 is the protocol's own (handshake, clock, stats, forward). */

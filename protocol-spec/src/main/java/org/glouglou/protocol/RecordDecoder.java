@@ -42,7 +42,7 @@ public final class RecordDecoder {
         int delivered = 0;
         List<Event> batch = new ArrayList<>();
         while (payload.isReadable()) {
-            if (payload.readableBytes() < ProtocolConstants.RECORD_HEADER_LENGTH) {
+            if (payload.readableBytes() < ProtocolConstants.MIN_RECORD_HEADER_LENGTH) {
                 listener.onSkipped(DropReason.LENGTH_PAST_END, payload.readableBytes()
                         + " trailing bytes are less than a record header");
                 payload.skipBytes(payload.readableBytes());
@@ -50,7 +50,15 @@ public final class RecordDecoder {
             }
             int module = payload.readUnsignedByte();
             int type = payload.readUnsignedByte();
-            int length = payload.readUnsignedShort();
+            int length;
+            try {
+                length = Varint.readBounded(payload, ProtocolConstants.MAX_RECORD_BODY, "record length");
+            } catch (ProtocolException e) {
+                listener.onSkipped(DropReason.LENGTH_PAST_END, "record " + module + "/" + type + ": "
+                        + e.getMessage());
+                payload.skipBytes(payload.readableBytes());
+                break;
+            }
             if (length > payload.readableBytes()) {
                 listener.onSkipped(DropReason.LENGTH_PAST_END, "record " + module + "/" + type + " of " + length
                         + " bytes, " + payload.readableBytes() + " left");

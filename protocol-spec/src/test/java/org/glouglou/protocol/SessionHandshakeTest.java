@@ -211,4 +211,25 @@ class SessionHandshakeTest {
         assertTrue(p.established());
         assertTrue(rec.drops.isEmpty(), rec.drops.toString());
     }
+
+    /**
+     * Regression, found by ReceiverSessionsFuzzTest (seed regression-events-after-bye): records after a BYE were
+     * delivered to the session the BYE had just closed, and a PING before it was answered on the closed session.
+     */
+    @Test
+    void eventsAfterByeAreNotDeliveredToTheClosedSession() throws ProtocolException {
+        ReceiverSessions rx = receiver();
+        Recorder rec = new Recorder();
+        ProbeSession p = establish(rx, rec, secret);
+        p.receive(rec.lastReply(), 3, null);
+        int replies = rec.replies.size();
+        PayloadBuilder b = new PayloadBuilder(registry, 1200, 1000);
+        b.add(10, new InternalEvents.Ping(1));
+        b.add(10, new InternalEvents.Bye(InternalEvents.Bye.SHUTDOWN));
+        b.add(10, new InternalEvents.Notice(6, "after bye"));
+        rx.receive(p.seal(b), FROM, 2, rec);
+        assertEquals(List.of(), rec.events, "nothing after BYE is delivered");
+        assertNull(rx.current(5), "BYE closed the session");
+        assertEquals(replies, rec.replies.size(), "no PONG on a closed session");
+    }
 }

@@ -107,19 +107,19 @@ public final class VectorGenerator {
         bad.dropped("probe id 0", p0, "unknown_probe");
         byte[] two = bad.encode(PROBE, 0, 1, List.of(new TimedEvent(PROBE, T0, new Ping(1)), new TimedEvent(PROBE,
                 T0, new Notice(6, "x"))));
-        byte[] unknownModule = insertRecord(two, 26 + 4 + 1, 200, 1, new byte[]{1, 2, 3});
+        byte[] unknownModule = insertRecord(two, 26 + 3 + 1, 200, 1, new byte[]{1, 2, 3});
         bad.partial("a record of unknown module 200 between two good ones", unknownModule, PROBE, List.of(
                 new TimedEvent(PROBE, T0, new Ping(1)), new TimedEvent(PROBE, T0, new Notice(6, "x"))),
                 List.of(
                         "unknown_module"));
-        byte[] unknownType = insertRecord(two, 26 + 4 + 1, 0, 99, new byte[]{9});
+        byte[] unknownType = insertRecord(two, 26 + 3 + 1, 0, 99, new byte[]{9});
         bad.partial("a record of unknown type 99 of module 0", unknownType, PROBE, List.of(new TimedEvent(PROBE, T0,
                 new Ping(1)), new TimedEvent(PROBE, T0, new Notice(6, "x"))), List.of("unknown_type"));
-        byte[] badBody = insertRecord(two, 26 + 4 + 1, 0, 6, new byte[]{(byte) 0x80});
+        byte[] badBody = insertRecord(two, 26 + 3 + 1, 0, 6, new byte[]{(byte) 0x80});
         bad.partial("a PING whose varint runs past its record", badBody, PROBE, List.of(new TimedEvent(PROBE, T0,
                 new Ping(1)), new TimedEvent(PROBE, T0, new Notice(6, "x"))), List.of("malformed_record"));
         byte[] past = two.clone();
-        past[26 + 4 + 1 + 2] = 0x7F; // NOTICE record length 0x7Fxx: past the end
+        past[26 + 3 + 1 + 2] = 0x7F; // NOTICE record length 127: past the end
         bad.partial("the second record's length runs past the end", past, PROBE, List.of(new TimedEvent(PROBE, T0,
                 new Ping(1))), List.of("length_past_end"));
         bad.partial("two trailing bytes, less than a record header", concat(two, new byte[]{0, 6}), PROBE, List.of(
@@ -158,12 +158,14 @@ public final class VectorGenerator {
 
     /** Inserts a raw record at {@code at} (a record boundary). */
     static byte[] insertRecord(byte[] d, int at, int module, int type, byte[] body) {
-        byte[] rec = new byte[4 + body.length];
+        if (body.length > 127) {
+            throw new IllegalArgumentException("a one-byte length only");
+        }
+        byte[] rec = new byte[3 + body.length];
         rec[0] = (byte) module;
         rec[1] = (byte) type;
-        rec[2] = (byte) (body.length >> 8);
-        rec[3] = (byte) body.length;
-        System.arraycopy(body, 0, rec, 4, body.length);
+        rec[2] = (byte) body.length;
+        System.arraycopy(body, 0, rec, 3, body.length);
         return concat(Arrays.copyOf(d, at), rec, Arrays.copyOfRange(d, at, d.length));
     }
 

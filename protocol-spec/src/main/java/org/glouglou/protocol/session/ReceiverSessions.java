@@ -243,12 +243,19 @@ public final class ReceiverSessions {
         s.datagrams++;
         d.skipBytes(ProtocolConstants.HEADER_LENGTH);
         List<Event> replies = new ArrayList<>(0);
+        boolean[] bye = new boolean[1];
         int n = decoder.decode(d, h.baseTimeMicros(), new RecordDecoder.Listener() {
             @Override
             public void onEvent(long t, Event e) {
+                if (bye[0]) {
+                    // spec 5.7: nothing after a BYE is delivered; the session is closed (found by fuzzing:
+                    // ReceiverSessionsFuzzTest, "events after BYE delivered to a closed session")
+                    return;
+                }
                 if (e instanceof InternalEvents.Ping p) {
                     replies.add(new InternalEvents.Pong(p.nonce()));
                 } else if (e instanceof InternalEvents.Bye) {
+                    bye[0] = true;
                     close(s, "probe said BYE", handler);
                 } else if (isHandshake(e)) {
                     handler.onDrop(DropReason.MALFORMED_RECORD, s.probeId, e.type().name() + " inside a session");
@@ -263,7 +270,7 @@ public final class ReceiverSessions {
             }
         });
         s.events += n;
-        if (!replies.isEmpty() && !s.plain()) {
+        if (!replies.isEmpty() && !s.plain() && !bye[0]) {
             for (Event e : replies) {
                 replyBuilder.add(now * 1000, e);
             }

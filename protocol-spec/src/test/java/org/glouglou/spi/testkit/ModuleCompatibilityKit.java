@@ -203,7 +203,9 @@ public abstract class ModuleCompatibilityKit {
             b[flipBit / 8] ^= (byte) (1 << (flipBit % 8));
         }
         ByteBuf rec = Unpooled.buffer();
-        rec.writeByte(c.type().moduleId()).writeByte(c.type().code()).writeShort(b.length).writeBytes(b);
+        rec.writeByte(c.type().moduleId()).writeByte(c.type().code());
+        org.glouglou.protocol.Varint.write(rec, b.length);
+        rec.writeBytes(b);
         int[] outcomes = new int[1];
         dec.decode(rec, 0, new RecordDecoder.Listener() {
             @Override

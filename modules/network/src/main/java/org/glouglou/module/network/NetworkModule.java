@@ -11,6 +11,7 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import org.glouglou.module.network.capture.NetworkProbeFactory;
+import org.glouglou.module.network.server.NetworkKeys;
 import org.glouglou.protocol.DropReason;
 import org.glouglou.protocol.ProtocolException;
 import org.glouglou.protocol.Varint;
@@ -81,8 +82,8 @@ public final class NetworkModule implements GlouglouModule {
 
     static void writeFlowJson(FlowKey f, ObjectNode node) {
         if (f != null) {
-            node.put("proto", f.proto()).put("src", f.src().getHostAddress()).put("sport", f.sport())
-                    .put("dst", f.dst().getHostAddress()).put("dport", f.dport());
+            node.put("proto", f.proto()).put("src", NetworkKeys.text(f.src())).put("sport", f.sport())
+                    .put("dst", NetworkKeys.text(f.dst())).put("dport", f.dport());
         }
     }
 
@@ -267,7 +268,7 @@ public final class NetworkModule implements GlouglouModule {
 
         @Override
         public void writeJson(Name e, ObjectNode node) {
-            node.put("addr", e.addr().getHostAddress()).put("name", e.name()).put("source", e.source().label)
+            node.put("addr", NetworkKeys.text(e.addr())).put("name", e.name()).put("source", e.source().label)
                     .put("ttl", e.ttlSeconds());
         }
 
@@ -279,7 +280,7 @@ public final class NetworkModule implements GlouglouModule {
 
         @Override
         public String toText(Name e) {
-            return e.name() + " is " + e.addr().getHostAddress();
+            return e.name() + " is " + NetworkKeys.text(e.addr());
         }
     }
 
@@ -323,9 +324,9 @@ public final class NetworkModule implements GlouglouModule {
 
         @Override
         public void writeJson(Trace e, ObjectNode node) {
-            node.put("addr", e.addr().getHostAddress()).put("hops", e.hops()).put("method", e.method().label);
+            node.put("addr", NetworkKeys.text(e.addr())).put("hops", e.hops()).put("method", e.method().label);
             ArrayNode p = node.putArray("path");
-            e.path().forEach(h -> p.add(h.getHostAddress()));
+            e.path().forEach(h -> p.add(NetworkKeys.text(h)));
         }
 
         @Override

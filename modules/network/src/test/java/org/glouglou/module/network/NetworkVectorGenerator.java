@@ -62,18 +62,18 @@ public final class NetworkVectorGenerator {
         byte[] ok = bad.encode(PROBE, 1, 6, List.of(new TimedEvent(PROBE, T0, new NewConn(1, tcp4)), new TimedEvent(
                 PROBE, T0, new Data(1, 1, 60, 0, 0, null))));
         byte[] fam = ok.clone();
-        fam[26 + 4 + 1 + 1] = 5; // NEWCONN: conn(1) proto(1) family
+        fam[26 + 3 + 1 + 1] = 5; // NEWCONN: conn(1) proto(1) family
         bad.partial("NEWCONN with address family 5", fam, PROBE, List.of(new TimedEvent(PROBE, T0, new Data(1, 1, 60,
                 0, 0, null))), List.of("malformed_record"));
         byte[] del = bad.encode(PROBE, 1, 7, List.of(new TimedEvent(PROBE, T0, new DelConn(1, Reason.RST, 1, 40, 1,
                 40, null)), new TimedEvent(PROBE, T0, new NewConn(2, tcp4))));
         byte[] reason = del.clone();
-        reason[26 + 4 + 1] = 9;
+        reason[26 + 3 + 1] = 9;
         bad.partial("DELCONN with unknown reason 9", reason, PROBE, List.of(new TimedEvent(PROBE, T0, new NewConn(2,
                 tcp4))), List.of("malformed_record"));
         byte[] cut = Arrays.copyOf(ok, ok.length - 1);
-        // keep the framing intact: the DATA record (after the 19-byte NEWCONN record) declares one byte less
-        cut[26 + 4 + 15 + 3] = (byte) (cut[26 + 4 + 15 + 3] - 1);
+        // keep the framing intact: the DATA record (after the 18-byte NEWCONN record) declares one byte less
+        cut[26 + 3 + 15 + 2] = (byte) (cut[26 + 3 + 15 + 2] - 1);
         bad.partial("DATA record one byte short: its last varint is cut", cut, PROBE, List.of(new TimedEvent(PROBE,
                 T0, new NewConn(1, tcp4))), List.of("malformed_record"));
         bad.write(dir.resolve("malformed.json"));

@@ -32,11 +32,11 @@ public final class ProcessVectorGenerator {
         byte[] ok = bad.encode(PROBE, 1, 3, List.of(new TimedEvent(PROBE, T0, new Exec(1, 0, "/sbin/init", List.of(),
                 false)), new TimedEvent(PROBE, T0, new Fork(2, 1))));
         byte[] flags = ok.clone();
-        flags[26 + 4 + 2] = 2; // EXEC: pid(1) uid(1) flags
+        flags[26 + 3 + 2] = 2; // EXEC: pid(1) uid(1) flags
         bad.partial("EXEC with an unknown flag bit", flags, PROBE, List.of(new TimedEvent(PROBE, T0, new Fork(2, 1))),
                 List.of("malformed_record"));
         byte[] many = ok.clone();
-        many[26 + 4 + 3 + 11] = 33; // argument count after the 11-byte command string
+        many[26 + 3 + 3 + 11] = 33; // argument count after the 11-byte command string
         bad.partial("EXEC declaring 33 arguments", many, PROBE, List.of(new TimedEvent(PROBE, T0, new Fork(2, 1))),
                 List.of("malformed_record"));
         bad.write(dir.resolve("malformed.json"));

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import org.glouglou.spi.ConfigException;
 import org.pcap4j.core.BpfProgram.BpfCompileMode;
 import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;
@@ -47,16 +48,16 @@ final class LiveCapture implements AutoCloseable {
     }
 
     static LiveCapture open(String iface, int snaplen, boolean promisc, String filter)
-            throws org.glouglou.spi.ConfigException {
+            throws ConfigException {
         PcapNetworkInterface nif;
         try {
             nif = Pcaps.getDevByName(iface);
         } catch (PcapNativeException | UnsatisfiedLinkError | NoClassDefFoundError e) {
-            throw new org.glouglou.spi.ConfigException("cannot list capture interfaces (is libpcap installed? "
+            throw new ConfigException("cannot list capture interfaces (is libpcap installed? "
                     + "apt-get install libpcap0.8): " + e.getMessage(), e);
         }
         if (nif == null) {
-            throw new org.glouglou.spi.ConfigException(
+            throw new ConfigException(
                     "no capture interface named " + iface + "; available: " + String.join(", ", interfaces()));
         }
         PcapHandle h;
@@ -68,18 +69,18 @@ final class LiveCapture implements AutoCloseable {
             String msg = String.valueOf(e.getMessage());
             String low = msg.toLowerCase(Locale.ROOT);
             if (low.contains("permission") || low.contains("not permitted")) {
-                throw new org.glouglou.spi.ConfigException("cannot capture on " + iface + ": " + msg
+                throw new ConfigException("cannot capture on " + iface + ": " + msg
                         + "; run the probe as root or give it CAP_NET_RAW (setcap cap_net_raw,cap_net_admin+eip)",
                         e);
             }
-            throw new org.glouglou.spi.ConfigException("cannot capture on " + iface + ": " + msg, e);
+            throw new ConfigException("cannot capture on " + iface + ": " + msg, e);
         }
         if (filter != null && !filter.isBlank()) {
             try {
                 h.setFilter(filter, BpfCompileMode.OPTIMIZE);
             } catch (PcapNativeException | NotOpenException e) {
                 h.close();
-                throw new org.glouglou.spi.ConfigException("bad capture filter \"" + filter + "\": " + e.getMessage(),
+                throw new ConfigException("bad capture filter \"" + filter + "\": " + e.getMessage(),
                         e);
             }
         }
@@ -87,7 +88,7 @@ final class LiveCapture implements AutoCloseable {
             h.setBlockingMode(PcapHandle.BlockingMode.NONBLOCKING);
         } catch (PcapNativeException | NotOpenException e) {
             h.close();
-            throw new org.glouglou.spi.ConfigException("cannot capture on " + iface + ": " + e.getMessage(), e);
+            throw new ConfigException("cannot capture on " + iface + ": " + e.getMessage(), e);
         }
         return new LiveCapture(h);
     }

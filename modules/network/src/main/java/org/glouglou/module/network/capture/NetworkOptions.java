@@ -1,6 +1,8 @@
 package org.glouglou.module.network.capture;
 
 import java.nio.file.Path;
+import org.glouglou.module.network.dns.NameCache;
+import org.glouglou.module.network.flow.FlowConfig;
 import picocli.CommandLine.Option;
 
 /**
@@ -8,7 +10,7 @@ import picocli.CommandLine.Option;
  * generic options ({@code --server}, {@code --tick}, {@code --print}, ...).
  */
 public final class NetworkOptions {
-    /** 262144: tcpdump's default snap length since 4.99, whole packets even with offloads (64 KiB+ segments). */
+    /** 262144: tcpdump's default snap length; whole packets even with segmentation offloads (64 KiB+ segments). */
     static final int DEFAULT_SNAPLEN = 262144;
 
     @Option(names = {"-i", "--interface"}, paramLabel = "NAME", description = "Capture live on this interface.")
@@ -31,17 +33,17 @@ public final class NetworkOptions {
 
     @Option(names = "--max-flows", paramLabel = "N", description = "Flows tracked at once; the least recently active"
             + " is evicted beyond (default: ${DEFAULT-VALUE}).")
-    public int maxFlows = org.glouglou.module.network.flow.FlowConfig.DEFAULT_MAX_FLOWS;
+    public int maxFlows = FlowConfig.DEFAULT_MAX_FLOWS;
 
     @Option(names = "--idle-tcp", paramLabel = "SECONDS", description = "TCP idle timeout (default: ${DEFAULT-VALUE}).")
-    public long idleTcp = org.glouglou.module.network.flow.FlowConfig.DEFAULT_IDLE_TCP / 1_000_000;
+    public long idleTcp = FlowConfig.DEFAULT_IDLE_TCP / 1_000_000;
 
     @Option(names = "--idle-udp", paramLabel = "SECONDS", description = "UDP idle timeout (default: ${DEFAULT-VALUE}).")
-    public long idleUdp = org.glouglou.module.network.flow.FlowConfig.DEFAULT_IDLE_UDP / 1_000_000;
+    public long idleUdp = FlowConfig.DEFAULT_IDLE_UDP / 1_000_000;
 
     @Option(names = "--idle-other", paramLabel = "SECONDS", description = "Idle timeout of other protocols (default: ${DEFAULT-VALUE}).")
-    public long idleOther = org.glouglou.module.network.flow.FlowConfig.DEFAULT_IDLE_OTHER / 1_000_000;
+    public long idleOther = FlowConfig.DEFAULT_IDLE_OTHER / 1_000_000;
 
     @Option(names = "--max-names", paramLabel = "N", description = "DNS names remembered to avoid repeats (default: ${DEFAULT-VALUE}).")
-    public int maxNames = org.glouglou.module.network.dns.NameCache.DEFAULT_MAX;
+    public int maxNames = NameCache.DEFAULT_MAX;
 }

@@ -29,12 +29,16 @@ public final class NetworkProbeFactory implements ProbeSource.Factory {
         if (o.idleTcp < 1 || o.idleUdp < 1 || o.idleOther < 1) {
             throw new ConfigException("network: idle timeouts must be at least 1 second");
         }
+        if (o.read != null && o.filter != null) {
+            throw new ConfigException("network: --filter applies to live capture; filter a file with tcpdump -r IN -w"
+                    + " OUT 'FILTER' first");
+        }
         if (o.realtime && o.read == null) {
             throw new ConfigException("network: --realtime paces a file given with --read");
         }
         int tick = context.tickMillis() > 0 ? context.tickMillis() : (int) (FlowConfig.DEFAULT_TICK / 1000);
         FlowConfig cfg = FlowConfig.defaults().withTick(tick * 1000L).withMaxFlows(o.maxFlows)
                 .withIdle(o.idleTcp * 1_000_000L, o.idleUdp * 1_000_000L, o.idleOther * 1_000_000L);
-        return new NetworkProbeSource(o, cfg, context.exportDestinations());
+        return new NetworkProbeSource(o, cfg, context.exportDestinations(), context::backlog);
     }
 }

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntSupplier;
 import org.glouglou.module.network.flow.FlowConfig;
 import org.glouglou.spi.ConfigException;
 import org.glouglou.spi.EventSink;
@@ -22,15 +23,18 @@ public final class NetworkProbeSource implements ProbeSource {
     private final NetworkOptions opts;
     private final FlowConfig cfg;
     private final List<InetSocketAddress> exports;
+    private final IntSupplier backlog;
     private volatile boolean stopped;
     private volatile PacketPipeline pipeline;
-    private CaptureFileReader file;
-    private LiveCapture live;
+    private volatile CaptureFileReader file;
+    private volatile LiveCapture live;
 
-    NetworkProbeSource(NetworkOptions opts, FlowConfig cfg, List<InetSocketAddress> exports) {
+    NetworkProbeSource(NetworkOptions opts, FlowConfig cfg, List<InetSocketAddress> exports,
+            IntSupplier backlog) {
         this.opts = opts;
         this.cfg = cfg;
         this.exports = List.copyOf(exports);
+        this.backlog = backlog;
     }
 
     @Override
@@ -44,12 +48,10 @@ public final class NetworkProbeSource implements ProbeSource {
 
     @Override
     public void run(EventSink sink) throws Exception {
-        PacketPipeline p = new PacketPipeline(cfg, opts.maxNames, exports, sink);
+        // only a live capture coalesces when the sender is behind: a file waits instead, and replays identically
+        PacketPipeline p = new PacketPipeline(cfg, opts.maxNames, exports, sink, file != null ? () -> 0 : backlog);
         pipeline = p;
         if (file != null) {
-            if (opts.filter != null) {
-                throw new ConfigException("network: --filter applies to live capture; filter the file with tcpdump -w");
-            }
             PacketHandler h = opts.realtime ? paced(p) : p;
             try {
                 while (!stopped && !file.ended()) {

@@ -105,6 +105,29 @@ public final class PacketDecoder {
                 return drop(DropReason.UNSUPPORTED_LINKTYPE);
             }
         }
+        if (etype == 0x8864) {
+            // PPPoE session (RFC 2516): 6-byte header, then the PPP protocol number
+            if (o + 8 > end) {
+                return drop(DropReason.LINK_SHORT);
+            }
+            int ppp = u16(b, o + 6);
+            etype = ppp == 0x0021 ? 0x0800 : ppp == 0x0057 ? 0x86dd : -1;
+            o += 8;
+        } else if (etype == 0x8847 || etype == 0x8848) {
+            // MPLS (RFC 3032): labels until bottom of stack, then IP told by its version nibble, as tshark guesses
+            for (int n = 0;; n++) {
+                if (n == MAX_TAGS || o + 4 > end) {
+                    return drop(DropReason.LINK_SHORT);
+                }
+                boolean bottom = (b[o + 2] & 1) != 0;
+                o += 4;
+                if (bottom) {
+                    break;
+                }
+            }
+            int ver = o < end ? (b[o] & 0xff) >>> 4 : -1;
+            etype = ver == 4 ? 0x0800 : ver == 6 ? 0x86dd : -1;
+        }
         if (etype == 0x0800) {
             return ipv4(tsMicros, b, o, end);
         }

@@ -4,6 +4,7 @@ import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.function.IntSupplier;
 import java.util.Map;
 import org.glouglou.module.network.NetworkEvents.Name;
 import org.glouglou.module.network.NetworkEvents.Trace;
@@ -35,8 +36,14 @@ public final class PacketPipeline implements PacketHandler {
     private long lastTs = Long.MIN_VALUE;
 
     public PacketPipeline(FlowConfig cfg, int maxNames, List<InetSocketAddress> exportDestinations, EventSink sink) {
+        this(cfg, maxNames, exportDestinations, sink, () -> 0);
+    }
+
+    /** @param backlog how far the sender is behind; the flow table coalesces DATA when it is not 0 */
+    public PacketPipeline(FlowConfig cfg, int maxNames, List<InetSocketAddress> exportDestinations, EventSink sink,
+            IntSupplier backlog) {
         this.sink = sink;
-        this.flows = new FlowTable(cfg, sink);
+        this.flows = new FlowTable(cfg, sink, backlog);
         this.names = new NameCache(maxNames);
         this.hops = new HopEstimator(HopEstimator.DEFAULT_MAX);
         int n = exportDestinations.size();
@@ -86,7 +93,8 @@ public final class PacketPipeline implements PacketHandler {
             } else {
                 f.dstTtl = d.ttl;
             }
-            Trace t = hops.observe(FlowTable.address(d.v6, d.srcHi, d.srcLo), d.ttl);
+            // the sender's address object already exists in the flow's key
+            Trace t = hops.observe(fromSrc ? f.flowKey().src() : f.flowKey().dst(), d.ttl);
             if (t != null) {
                 sink.emit(ts, t);
             }

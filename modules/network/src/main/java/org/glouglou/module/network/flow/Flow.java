@@ -3,9 +3,11 @@ package org.glouglou.module.network.flow;
 import org.glouglou.module.network.FlowKey;
 import org.glouglou.module.network.NetworkEvents.Reason;
 
-/** One tracked flow: its canonical key, orientation, counters and its place in the table's activity lists. */
-public final class Flow {
-    final FlowTable.Key key;
+/**
+ * One tracked flow: its canonical key (inherited, so the table stores one object per flow), orientation, counters and
+ * its place in the table's activity lists.
+ */
+public final class Flow extends FlowTable.Key {
     final long conn;
     final FlowKey flowKey;
     /** True when the first packet went from the key's endpoint A to B. */
@@ -33,7 +35,7 @@ public final class Flow {
     public int dstTtl = -1;
 
     Flow(FlowTable.Key key, long conn, FlowKey flowKey, boolean srcIsA) {
-        this.key = key;
+        super(key);
         this.conn = conn;
         this.flowKey = flowKey;
         this.srcIsA = srcIsA;

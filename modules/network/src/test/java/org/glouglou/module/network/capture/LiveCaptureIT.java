@@ -18,6 +18,8 @@ import org.glouglou.spi.Event;
 import org.glouglou.spi.ProbeSource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Live capture on the loopback interface through libpcap: needs root (or CAP_NET_RAW) and libpcap installed. */
 class LiveCaptureIT {
@@ -42,8 +44,10 @@ class LiveCaptureIT {
         return s;
     }
 
-    @Test
-    void seesUdpFlowOnLoopbackAndNotTheExportTraffic() throws Exception {
+    /** lo has Ethernet framing, any the Linux cooked header: both decoders run live. */
+    @ParameterizedTest
+    @ValueSource(strings = {"lo", "any"})
+    void seesUdpFlowOnLoopbackAndNotTheExportTraffic(String iface) throws Exception {
         try (DatagramSocket rx = new DatagramSocket(0, InetAddress.getLoopbackAddress());
                 DatagramSocket tx = new DatagramSocket(0, InetAddress.getLoopbackAddress());
                 DatagramSocket export = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
@@ -53,7 +57,7 @@ class LiveCaptureIT {
             InetSocketAddress exportDest = new InetSocketAddress(InetAddress.getLoopbackAddress(), export
                     .getLocalPort());
             // other users of this machine send on lo too: the filter keeps only this test's sockets
-            ProbeSource s = open("lo", "udp and host 127.0.0.1 and (port " + port + " or port " + export
+            ProbeSource s = open(iface, "udp and host 127.0.0.1 and (port " + port + " or port " + export
                     .getLocalPort() + ")", List.of(exportDest));
             List<Event> ev = new CopyOnWriteArrayList<>();
             Thread t = new Thread(() -> {

@@ -54,6 +54,10 @@ class NetworkOptionsTest {
         o.iface = "lo";
         o.read = Path.of("x");
         assertThrows(ConfigException.class, () -> new NetworkProbeFactory().create(o, TestContext.DEFAULT));
+        NetworkOptions f = new NetworkOptions();
+        f.read = Path.of("x");
+        f.filter = "tcp";
+        assertThrows(ConfigException.class, () -> new NetworkProbeFactory().create(f, TestContext.DEFAULT));
         NetworkOptions r = new NetworkOptions();
         r.iface = "lo";
         r.realtime = true;
@@ -76,7 +80,7 @@ class NetworkOptionsTest {
     @Test
     void offlineFileWithRealtimeIsPacedAtCaptureSpeed() throws Exception {
         NetworkOptions o = new NetworkOptions();
-        o.read = Path.of("src/test/resources/captures/edge_cases.pcap"); // 18 packets over 170 ms
+        o.read = Path.of("src/test/resources/captures/edge_cases.pcap"); // 20 packets over 190 ms
         o.realtime = true;
         ProbeSource s = new NetworkProbeFactory().create(o, TestContext.DEFAULT);
         assertTrue(s.finite());
@@ -85,7 +89,7 @@ class NetworkOptionsTest {
         s.run((t, e) -> {
         });
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        assertTrue(ms >= 160, "replayed in " + ms + " ms");
-        assertEquals(18, s.stats().get("packets_captured"));
+        assertTrue(ms >= 180, "replayed in " + ms + " ms");
+        assertEquals(20, s.stats().get("packets_captured"));
     }
 }

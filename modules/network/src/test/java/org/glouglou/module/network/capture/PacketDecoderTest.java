@@ -53,6 +53,19 @@ class PacketDecoderTest {
     }
 
     @Test
+    void pppoeAndMplsCarryIp() {
+        byte[] pppoe = cat(new byte[]{0x11, 0, 0, 1, 0, (byte) (UDP4.length + 2), 0, 0x21}, UDP4);
+        assertTrue(decode(LinkType.ETHERNET, eth(0x8864, pppoe)));
+        assertUdp4();
+        byte[] mpls = cat(new byte[]{0, 1, 0, 64, 0, 2, 1, 64}, TCP6); // two labels, the second bottom of stack
+        assertTrue(decode(LinkType.ETHERNET, eth(0x8847, mpls, 0x8100, 9)));
+        assertTrue(d.v6);
+        assertEquals(443, d.sport);
+        assertFalse(decode(LinkType.ETHERNET, eth(0x8847, new byte[]{0, 1, 0, 64, 0, 2, 0, 64})));
+        assertEquals(1, d.drops(DropReason.LINK_SHORT));
+    }
+
+    @Test
     void cookedRawAndLoopbackLinks() {
         assertTrue(decode(LinkType.LINUX_SLL, sll(0x0800, UDP4)));
         assertUdp4();

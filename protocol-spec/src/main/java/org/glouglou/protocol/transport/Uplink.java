@@ -1,4 +1,4 @@
-package org.glouglou.probe.export;
+package org.glouglou.protocol.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -23,9 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The probe's session with its receivers (server or relay), over one UDP socket: handshake, failover in the order
- * given, keep-alive, re-handshake when the receiver restarts or goes silent, and sending the queued payloads sealed
- * under the current session. Two threads: one sends, one receives.
+ * A sender's session with its receivers (a probe's towards a server or relay, or a relay's towards its upstream),
+ * over one UDP socket: handshake, failover in the order given, keep-alive, re-handshake when the receiver restarts
+ * or goes silent, and sending the queued payloads sealed under the current session. Two threads: one sends, one
+ * receives.
  */
 public final class Uplink implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Uplink.class);

@@ -1,4 +1,4 @@
-package org.glouglou.probe.export;
+package org.glouglou.protocol.transport;
 
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
