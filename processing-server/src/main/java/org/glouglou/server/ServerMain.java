@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -83,6 +84,10 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
 
     @Option(names = "--chroot", paramLabel = "DIR", description = "chroot to DIR before becoming --user")
     Path chroot;
+
+    /** The viewer listener's options (issue 5). */
+    @Mixin
+    org.glouglou.server.viz.ViewerOptions viewerOptions = new org.glouglou.server.viz.ViewerOptions();
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -164,10 +169,22 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
 
     @Override
     public Integer call() throws Exception {
+        if (viewerOptions.runCommand()) {
+            return 0;
+        }
         ServerConfig c = config();
+        org.glouglou.server.viz.ViewerServerConfig vc = viewerOptions.config(ServerMain::address);
         ModuleRegistry registry = ModuleRegistry.load();
         GlouglouServer server = new GlouglouServer(c, registry);
         server.bind();
+        org.glouglou.server.viz.ViewerServer viewers = null;
+        if (vc != null) { // viewer port and TLS identity before the privilege drop
+            viewers = new org.glouglou.server.viz.ViewerServer(vc, org.glouglou.server.viz.ViewerUsers.load(vc
+                    .users()), c.redisUri(), registry, c.settings().tickMillis());
+            viewers.bind();
+        } else {
+            LOG.info("viewer listener off (give --viewer-users FILE to turn it on)");
+        }
         if (c.user() != null) {
             // sockets are open; from here on nothing needs root, and the datagrams to come are untrusted
             LOG.info("{}", Privileges.drop(c.user(), c.chroot()));
@@ -175,8 +192,15 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
             LOG.warn("running as root: pass --user nobody to drop privileges after binding");
         }
         server.start();
+        org.glouglou.server.viz.ViewerServer v = viewers;
+        if (v != null) {
+            v.start();
+        }
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (v != null) {
+                v.close();
+            }
             server.close();
             done.countDown();
         }, "shutdown"));

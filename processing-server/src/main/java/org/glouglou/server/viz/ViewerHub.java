@@ -323,7 +323,9 @@ public final class ViewerHub implements AutoCloseable {
 
     private void readPending() {
         List<String> keys = new ArrayList<>(pendingKeys);
-        pendingKeys.removeAll(keys);
+        for (String k : keys) {
+            pendingKeys.remove(k); // one by one: removeAll(List) is quadratic when the set is larger
+        }
         Map<String, Side> owner = new HashMap<>();
         for (String k : keys) {
             for (Side s : sides) {
@@ -376,11 +378,17 @@ public final class ViewerHub implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            thread.submit(() -> {
+                for (ViewerSession s : sessions) {
+                    s.close("server shutting down");
+                }
+            }).get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // closing anyway
+        }
         closed = true;
         thread.shutdownNow();
-        for (ViewerSession s : sessions) {
-            s.close("server shutting down");
-        }
         if (pubsub != null) {
             pubsub.close();
         }
