@@ -61,6 +61,10 @@ public final class TextClientMain implements Callable<Integer> {
             + " mode on a terminal; default: ${DEFAULT-VALUE})")
     int top = DEFAULT_TOP;
 
+    @Option(names = "--duration", paramLabel = "SECONDS", description = "live modes: stop after this long and exit 0"
+            + " (scripts; default: until interrupted)")
+    double duration;
+
     private PrintStream out = System.out;
     private PrintStream err = System.err;
     /** ANSI table only when a person watches: never into a pipe or a file. */
@@ -100,6 +104,9 @@ public final class TextClientMain implements Callable<Integer> {
     public Integer call() throws Exception {
         if (!format.equals("human") && !format.equals("json")) {
             throw new UsageException("--format " + format + ": expected human or json");
+        }
+        if (duration < 0) {
+            throw new UsageException("--duration must be 0 (until interrupted) or more");
         }
         if (top < 0) {
             throw new UsageException("--top must be 0 or more");
@@ -274,7 +281,11 @@ public final class TextClientMain implements Callable<Integer> {
             screen.close();
         }, "text-client-stop"));
         client.start();
-        done.await();
+        if (duration > 0) {
+            done.await((long) (duration * 1000), TimeUnit.MILLISECONDS);
+        } else {
+            done.await();
+        }
         client.close();
         screen.close();
         return exit.get();
