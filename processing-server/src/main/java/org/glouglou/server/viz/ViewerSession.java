@@ -24,8 +24,11 @@ final class ViewerSession {
     private static final Logger LOG = LoggerFactory.getLogger(ViewerSession.class);
     /** 20 ticks (2 s at 100 ms) behind: long enough for a network hiccup, short enough not to show stale state. */
     static final int SLOW_TICKS = 20;
-    /** 64 MiB queued for one viewer at most: several snapshots of a 50k-edge graph. */
-    static final long MAX_PENDING_BYTES = 64L << 20;
+    /**
+     * 256 MiB queued for one viewer at most: a NetStream snapshot of 10k nodes and 50k edges is 64 MB (SnapshotBench),
+     * so this is about three of them.
+     */
+    static final long MAX_PENDING_BYTES = 256L << 20;
     /** A step (heartbeat) at least every 10 ticks even when nothing changed: the viewer knows it is live. */
     static final int HEARTBEAT_TICKS = 10;
 
