@@ -8,6 +8,7 @@ WORK="$ROOT/.glouglou/demo"
 REDIS_PORT=${DEMO_REDIS_PORT:-26379}
 UDP_PORT=${DEMO_PORT:-24430}
 METRICS=${DEMO_METRICS:-127.0.0.1:29430}
+VIEWER_PORT=${DEMO_VIEWER_PORT:-24431}
 CAPTURE=${1:-}
 
 say() { echo "demo: $*" >&2; }
@@ -34,9 +35,18 @@ say "redis-server on 127.0.0.1:$REDIS_PORT"
 [ -f "$WORK/probe.secret" ] || "$G" probe --new-secret 1 --name demo-probe > "$WORK/probe.secret"
 cp "$WORK/probe.secret" "$WORK/secrets"
 chmod 644 "$WORK/secrets" "$WORK/probe.secret"
+# one viewer for the demo: a token made by the server itself, kept beside the other demo files
+if [ ! -s "$WORK/viewer.token" ]; then
+  rm -f "$WORK/viewers"
+  "$G" server --viewer-users "$WORK/viewers" --add-viewer demo 2> "$WORK/add-viewer.log" \
+    | sed -n 's/.*(shown once): //p' > "$WORK/viewer.token"
+  chmod 600 "$WORK/viewer.token"
+  [ -s "$WORK/viewer.token" ] || die "could not make the demo viewer: $(tail -1 "$WORK/add-viewer.log")"
+fi
 
 "$G" server --listen "127.0.0.1:$UDP_PORT" --redis "redis://127.0.0.1:$REDIS_PORT" --secrets "$WORK/secrets" \
-  --metrics "$METRICS" 2> "$WORK/server.log" &
+  --metrics "$METRICS" --viewers "127.0.0.1:$VIEWER_PORT" --viewer-users "$WORK/viewers" --state-dir "$WORK/state" \
+  2> "$WORK/server.log" &
 pids+=($!)
 sleep 2
 kill -0 "${pids[-1]}" 2>/dev/null || die "the server did not start: $(tail -1 "$WORK/server.log")"
@@ -62,6 +72,17 @@ names=$(redis-cli -p "$REDIS_PORT" --scan --pattern 'gg:name:*' | wc -l)
 echo "  $nodes hosts, $links host pairs, $names names"
 echo "  probe status:"
 redis-cli -p "$REDIS_PORT" hgetall gg:probe:1 | paste - - | sed 's/^/    /' | head -12
-if [ -x "$ROOT/viz-client-text/target/lib" ] && grep -q 'not implemented' "$ROOT/viz-client-text/src/main/java/org/glouglou/viz/text/TextClientMain.java"; then
-  say "viewers (desktop and text) are not built yet (issues 5 and 6): the state above is what they will show"
+
+# the viewers: the certificate is pinned from the server's own log line (trust nothing else)
+FP=$(sed -n 's/.*certificate SHA-256 fingerprint \([0-9A-F:]*\).*/\1/p' "$WORK/server.log" | tail -1)
+[ -n "$FP" ] || die "the server did not log its viewer certificate fingerprint (see $WORK/server.log)"
+VIEW=(--server "127.0.0.1:$VIEWER_PORT" --pin "$FP" --token-file "$WORK/viewer.token")
+say "what a viewer sees (glouglou text --snapshot, certificate pinned to $FP):"
+"$G" text "${VIEW[@]}" --snapshot 2> "$WORK/text.log" | sed 's/^/  /' | head -40 \
+  || say "the text client failed: $(tail -1 "$WORK/text.log")"
+if [ -n "${DISPLAY:-}" ]; then
+  say "desktop viewer opening on $DISPLAY (close its window to end the demo)"
+  "$G" view "${VIEW[@]}" 2> "$WORK/view.log" || say "the desktop viewer ended: $(tail -1 "$WORK/view.log")"
+else
+  say "no DISPLAY: skipping the desktop viewer (run './glouglou view ${VIEW[*]}' on a desktop)"
 fi
