@@ -33,6 +33,7 @@ public final class GephiJsonWriter implements GraphFormatWriter {
         try (ByteBufOutputStream os = new ByteBufOutputStream(out);
                 JsonGenerator g = JSON.createGenerator((java.io.OutputStream) os)) {
             g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+            g.setRootValueSeparator(null); // one object a line, no space before the next
             for (GraphOp op : ops) {
                 write(g, op);
                 g.flush();
