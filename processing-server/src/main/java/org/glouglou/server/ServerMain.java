@@ -78,6 +78,10 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
             + " ${DEFAULT-VALUE})")
     int rateLimit = ServerConfig.DEFAULT_RATE_LIMIT;
 
+    @Option(names = "--redis-keys-per-second", paramLabel = "N", description = "Redis write budget: keys written"
+            + " per second at most; more changed keys wait and coalesce (default: ${DEFAULT-VALUE})")
+    int redisKeysPerSecond = org.glouglou.server.store.RedisStore.DEFAULT_KEYS_PER_SECOND;
+
     @Option(names = "--user", paramLabel = "USER", description = "become USER after binding (when started as root)")
     String user;
 
@@ -166,7 +170,8 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
     public Integer call() throws Exception {
         ServerConfig c = config();
         ModuleRegistry registry = ModuleRegistry.load();
-        GlouglouServer server = new GlouglouServer(c, registry);
+        positive("--redis-keys-per-second", redisKeysPerSecond);
+        GlouglouServer server = new GlouglouServer(c, registry).redisKeysPerSecond(redisKeysPerSecond);
         server.bind();
         if (c.user() != null) {
             // sockets are open; from here on nothing needs root, and the datagrams to come are untrusted
