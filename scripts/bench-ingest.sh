@@ -5,7 +5,7 @@
 # Prints one table. Figures only: the generator shares the box with the server and Redis (its CPU share is printed).
 #
 #   scripts/bench-ingest.sh [FLOWS...]            default: 10000 50000
-#   RATE=500000 SECONDS=15 WARMUP=5 PROBES=8 THREADS=2 BUDGET=50000 scripts/bench-ingest.sh 10000
+#   SERVER_JAVA_OPTS=-XX:StartFlightRecording=... RATE=500000 SECONDS=15 WARMUP=5 PROBES=8 THREADS=2 BUDGET=50000 scripts/bench-ingest.sh 10000
 #
 # Needs: mvn -pl processing-server -am test-compile done (classes), redis-server, redis-cli, redis-benchmark.
 set -euo pipefail
@@ -44,7 +44,7 @@ for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; slee
 
 java -cp "$CP" org.glouglou.server.bench.IngestBench --make-secrets "$PROBES" "$WORK/secrets"
 # every bench probe comes from 127.0.0.1: the per-source limit (20k datagrams/s) would cap them all together
-java -Xms1g -Xmx2g -XX:+UseParallelGC -cp "$CP" org.glouglou.server.ServerMain --listen "127.0.0.1:$UPORT" \
+java -Xms1g -Xmx2g -XX:+UseParallelGC ${SERVER_JAVA_OPTS:-} -cp "$CP" org.glouglou.server.ServerMain --listen "127.0.0.1:$UPORT" \
     --redis "redis://127.0.0.1:$RPORT" --secrets "$WORK/secrets" --metrics "127.0.0.1:$MPORT" \
     --rate-limit 10000000 --redis-keys-per-second "$BUDGET" > "$WORK/server.log" 2>&1 &
 SPID=$!; PIDS+=("$SPID")

@@ -27,6 +27,9 @@ import org.glouglou.spi.server.StateWriter;
  */
 public final class KeyCoalescer implements StateWriter {
 
+    /** 4 recent keys: a DATA event touches a conn, its link and its two hosts. */
+    private static final int RECENT = 4;
+
     /** Beyond this many fields a key's fields get a hash index; below, a scan over interned names is faster. */
     private static final int INDEX_FROM = 24;
 
@@ -175,8 +178,12 @@ public final class KeyCoalescer implements StateWriter {
     private int dirtyCount;
     private long refused;
     private long expiredLocally;
-    /** The key of the previous operation: a module's operations come in runs on one key. */
-    private Entry last;
+    /**
+     * The keys of the latest operations, by identity: a module's operations on one event come in runs over a few keys
+     * (a flow's conn, link and two hosts), so most lookups end here without touching the large map.
+     */
+    private final Entry[] recent = new Entry[RECENT];
+    private int recentNext;
 
     /**
      * @param maxKeys           keys held at most (their copy costs a few hundred bytes each)
@@ -198,15 +205,23 @@ public final class KeyCoalescer implements StateWriter {
     }
 
     private Entry lookup(String key) {
-        Entry e = last;
-        if (e != null && e.key == key) {
-            return e;
+        Entry[] r = recent;
+        for (int i = 0; i < RECENT; i++) {
+            Entry e = r[i];
+            if (e != null && e.key == key) {
+                return e;
+            }
         }
-        e = keys.get(key);
+        Entry e = keys.get(key);
         if (e != null) {
-            last = e;
+            remember(e);
         }
         return e;
+    }
+
+    private void remember(Entry e) {
+        recent[recentNext] = e;
+        recentNext = (recentNext + 1) & (RECENT - 1);
     }
 
     private Entry touch(String key) {
@@ -219,7 +234,7 @@ public final class KeyCoalescer implements StateWriter {
             e = new Entry(key);
             e.ttlSeconds = defaultTtlSeconds;
             keys.put(key, e);
-            last = e;
+            remember(e);
             e.lastWriteMillis = now;
             markUrgent(e);
             return e;
@@ -485,7 +500,9 @@ public final class KeyCoalescer implements StateWriter {
                     n++;
                 }
             }
-            last = null;
+            if (n > 0) {
+                Arrays.fill(recent, null);
+            }
             expiredLocally += n;
             return n;
         } finally {

@@ -53,11 +53,16 @@ public final class NetworkServerSide implements ServerSide {
         long dstBytes;
         long lastSeenMillis;
 
+        /** The link's rate window, cached: looked up again only once it was forgotten as quiet. */
+        Rate rate;
+
         Conn(String key, FlowKey f) {
+            // interned: every conn of a link or host passes the same String, so the core's key lookups end on
+            // identity instead of comparing text (the JVM's string table is weak: nothing leaks)
             this.key = key;
-            this.link = NetworkKeys.link(f.src(), f.dst());
-            this.srcNode = NetworkKeys.node(f.src());
-            this.dstNode = NetworkKeys.node(f.dst());
+            this.link = NetworkKeys.link(f.src(), f.dst()).intern();
+            this.srcNode = NetworkKeys.node(f.src()).intern();
+            this.dstNode = NetworkKeys.node(f.dst()).intern();
             this.srcIsA = NetworkKeys.ordered(f.src(), f.dst());
         }
     }
@@ -78,6 +83,7 @@ public final class NetworkServerSide implements ServerSide {
         long ab;
         long ba;
         boolean wroteZero;
+        boolean forgotten;
     }
 
     private ServerSettings settings = ServerSettings.defaults();
@@ -229,10 +235,14 @@ public final class NetworkServerSide implements ServerSide {
         }
         out.hmax(l, "last_seen", t);
         out.expire(l, settings.linkTtlSeconds());
-        Rate r = rates.get(l);
-        if (r == null) {
-            r = new Rate();
-            rates.put(l, r);
+        Rate r = c.rate;
+        if (r == null || r.forgotten) {
+            r = rates.get(l);
+            if (r == null) {
+                r = new Rate();
+                rates.put(l, r);
+            }
+            c.rate = r;
         }
         r.ab += abB;
         r.ba += baB;
@@ -305,6 +315,7 @@ public final class NetworkServerSide implements ServerSide {
                 Rate r = e.getValue();
                 if (r.ab == 0 && r.ba == 0) {
                     if (r.wroteZero || !out.exists(e.getKey())) {
+                        r.forgotten = true;
                         it.remove(); // quiet for two windows: forget it until it moves again
                         continue;
                     }
