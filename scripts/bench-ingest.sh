@@ -77,14 +77,16 @@ kill "$SUB" 2>/dev/null || true
 echo
 printf 'target %s events/s, %s probes on %s threads, write budget %s keys/s, load average after: %s\n' \
     "$RATE" "$PROBES" "$THREADS" "$BUDGET" "$LOAD"
-printf '%-14s %7s %10s %10s %7s %10s %10s %9s %8s %8s %8s %8s\n' case flows sent/s deliv/s deliv% \
-    redis_keys/s redis_cmd/s deferred cpu_gen cpu_srv cpu_rds cmd/event
+printf '%-14s %7s %10s %10s %7s %10s %10s %9s %8s %8s %8s %8s %10s\n' case flows sent/s deliv/s deliv% \
+    redis_keys/s redis_cmd/s deferred cpu_gen cpu_srv cpu_rds cmd/event ev/srv-cpu-s
 grep '^RESULT' "$WORK/gen.out" | sed 's/^RESULT //' | awk '{
     for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    printf "%-14s %7d %10.0f %10.0f %6.1f%% %10.0f %10.0f %9.0f %7.0f%% %7.0f%% %7.0f%% %8.3f\n", v["label"], v["flows"],
+    printf "%-14s %7d %10.0f %10.0f %6.1f%% %10.0f %10.0f %9.0f %7.0f%% %7.0f%% %7.0f%% %8.3f %10.0f\n", v["label"], v["flows"],
         v["sent"], v["delivered"], 100 * v["delivered"] / (v["sent"] > 0 ? v["sent"] : 1), v["keys"], v["cmds"],
-        v["deferred_per_tick"], v["cpu_gen"], v["cpu_server"], v["cpu_redis"], v["cmds"] / (v["delivered"] > 0 ? v["delivered"] : 1) }'
+        v["deferred_per_tick"], v["cpu_gen"], v["cpu_server"], v["cpu_redis"], v["cmds"] / (v["delivered"] > 0 ? v["delivered"] : 1),
+        v["cpu_server"] > 0 ? v["delivered"] / (v["cpu_server"] / 100) : 0 }'
 echo "redis-benchmark -P 16 -t hset -n 1000000, same Redis, same run:      $BENCH"
 echo "redis-benchmark -P 16 -t hset -n 1000000, with a keyspace subscriber: $BENCHSUB"
-echo "(cpu_*: % of one core over the window; 2 cores = 200%; deferred: dirty keys left per 100 ms tick by the budget)"
+echo "(cpu_*: % of one core over the window; 2 cores = 200%; deferred: dirty keys left per 100 ms tick by the budget;"
+echo " ev/srv-cpu-s: delivered events per second of server CPU, the figure least bent by other load on the box)"
 echo "logs: $WORK"

@@ -38,9 +38,13 @@ public final class KeyCoalescer implements StateWriter {
         final String key;
         String[] names = new String[8];
         long[] nums = new long[8];
-        /** Non-null where the field holds text. */
-        String[] texts = new String[8];
-        boolean[] changed = new boolean[8];
+        /** Non-null where the field holds text; made at the first text field. */
+        String[] texts;
+        /** Fields 0-63: which hold text and which changed, as bits, so a numeric update touches two arrays only. */
+        long textBits;
+        long changedBits;
+        /** Changed flags of fields 64 and beyond (a host seen by many probes), made when needed. */
+        boolean[] changedHigh;
         int size;
         HashMap<String, Integer> index;
         long ttlSeconds;
@@ -86,8 +90,12 @@ public final class KeyCoalescer implements StateWriter {
                 int n = size * 2;
                 names = Arrays.copyOf(names, n);
                 nums = Arrays.copyOf(nums, n);
-                texts = Arrays.copyOf(texts, n);
-                changed = Arrays.copyOf(changed, n);
+                if (texts != null) {
+                    texts = Arrays.copyOf(texts, n);
+                }
+                if (n > 64) {
+                    changedHigh = changedHigh == null ? new boolean[n] : Arrays.copyOf(changedHigh, n);
+                }
             }
             names[size] = name;
             if (index != null) {
@@ -101,12 +109,55 @@ public final class KeyCoalescer implements StateWriter {
             return size++;
         }
 
+        /** The field's text, or null when it holds a number. */
+        String text(int i) {
+            if (i < 64) {
+                return (textBits >>> i & 1) == 0 ? null : texts[i];
+            }
+            return texts == null ? null : texts[i];
+        }
+
+        void setText(int i, String v) {
+            if (texts == null) {
+                texts = new String[names.length];
+            }
+            texts[i] = v;
+            if (i < 64) {
+                textBits |= 1L << i;
+            }
+        }
+
+        void setNum(int i, long v) {
+            nums[i] = v;
+            if (i < 64) {
+                if ((textBits >>> i & 1) != 0) {
+                    textBits &= ~(1L << i);
+                    texts[i] = null;
+                }
+            } else if (texts != null) {
+                texts[i] = null;
+            }
+        }
+
+        boolean changed(int i) {
+            return i < 64 ? (changedBits >>> i & 1) != 0 : changedHigh[i];
+        }
+
+        void changed(int i, boolean c) {
+            if (i < 64) {
+                changedBits = c ? changedBits | 1L << i : changedBits & ~(1L << i);
+            } else {
+                changedHigh[i] = c;
+            }
+        }
+
         Object value(int i) {
-            return texts[i] != null ? texts[i] : (Object) nums[i];
+            String t = text(i);
+            return t != null ? t : (Object) nums[i];
         }
 
         long asLong(int i) {
-            String t = texts[i];
+            String t = text(i);
             if (t == null) {
                 return nums[i];
             }
@@ -271,7 +322,7 @@ public final class KeyCoalescer implements StateWriter {
     }
 
     private void changed(Entry e, int i) {
-        e.changed[i] = true;
+        e.changed(i, true);
         if (!e.dirty) {
             markDirty(e);
         }
@@ -281,11 +332,10 @@ public final class KeyCoalescer implements StateWriter {
         int i = e.find(field);
         if (i < 0) {
             i = e.add(field);
-        } else if (e.texts[i] == null && e.nums[i] == value) {
+        } else if (e.nums[i] == value && e.text(i) == null) {
             return;
         }
-        e.nums[i] = value;
-        e.texts[i] = null;
+        e.setNum(i, value);
         changed(e, i);
     }
 
@@ -296,10 +346,10 @@ public final class KeyCoalescer implements StateWriter {
             int i = e.find(field);
             if (i < 0) {
                 i = e.add(field);
-            } else if (value.equals(e.texts[i])) {
+            } else if (value.equals(e.text(i))) {
                 return;
             }
-            e.texts[i] = value;
+            e.setText(i, value);
             changed(e, i);
         }
     }
@@ -431,7 +481,7 @@ public final class KeyCoalescer implements StateWriter {
         boolean full = e.full || ttl != 0;
         int n = 0;
         for (int i = 0; i < e.size; i++) {
-            if (full || e.changed[i]) {
+            if (full || e.changed(i)) {
                 n++;
             }
         }
@@ -441,10 +491,11 @@ public final class KeyCoalescer implements StateWriter {
         String[] fv = new String[2 * n];
         int j = 0;
         for (int i = 0; i < e.size; i++) {
-            if (full || e.changed[i]) {
+            if (full || e.changed(i)) {
+                String t = e.text(i);
                 fv[j++] = e.names[i];
-                fv[j++] = e.texts[i] != null ? e.texts[i] : Long.toString(e.nums[i]);
-                e.changed[i] = false;
+                fv[j++] = t != null ? t : Long.toString(e.nums[i]);
+                e.changed(i, false);
             }
         }
         e.full = false;

@@ -185,6 +185,25 @@ class KeyCoalescerTest {
         assertTrue(last.values().stream().allMatch("10"::equals), "every deferred key ends at its exact total");
     }
 
+    @Test
+    void wideKeysAndFieldsThatSwitchBetweenTextAndNumber() {
+        KeyCoalescer c = new KeyCoalescer(10, 60);
+        for (int i = 0; i < 100; i++) {
+            c.hset("gg:node:x", "seen." + i, i);
+        }
+        c.hset("gg:node:x", "name", "a.example");
+        assertEquals(101, c.drainDirty(1).get(0).fieldCount());
+        c.hmax("gg:node:x", "seen.80", 1000);
+        c.hmax("gg:node:x", "seen.3", 1); // smaller: no change
+        c.hset("gg:node:x", "seen.5", "text");
+        assertEquals(Map.of("seen.80", "1000", "seen.5", "text"), c.drainDirty(1).get(0).fields());
+        c.hset("gg:node:x", "seen.5", 7);
+        assertEquals(Map.of("seen.5", "7"), c.drainDirty(1).get(0).fields());
+        assertEquals(7L, c.get("gg:node:x", "seen.5"));
+        assertEquals("a.example", c.get("gg:node:x", "name"));
+        assertEquals(101, c.fieldCount("gg:node:x"));
+    }
+
     private static List<String> keys(List<KeyCoalescer.Write> w) {
         return w.stream().map(KeyCoalescer.Write::key).toList();
     }
