@@ -54,7 +54,7 @@ run() { # label flows
     java -Xmx1g -cp "$CP" org.glouglou.server.bench.IngestBench --server "127.0.0.1:$UPORT" --secrets "$WORK/secrets" \
         --metrics "http://127.0.0.1:$MPORT/metrics" --probes "$PROBES" --threads "$THREADS" --flows "$2" \
         --rate "$RATE" --warmup "$WARMUP" --seconds "$SECONDS_" --server-pid "$SPID" --redis-pid "$RPID" \
-        --label "$1" 2>>"$WORK/gen.log" | tee -a "$WORK/gen.out" >&2
+        --label "$1" 2>>"$WORK/gen.log" | tee -a "$WORK/gen.out" >&2 || echo "generator run $1 $2 failed: see $WORK/gen.log" >&2
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -84,7 +84,7 @@ grep '^RESULT' "$WORK/gen.out" | sed 's/^RESULT //' | awk '{
     printf "%-14s %7d %10.0f %10.0f %6.1f%% %10.0f %10.0f %9.0f %7.0f%% %7.0f%% %7.0f%% %8.3f %10.0f\n", v["label"], v["flows"],
         v["sent"], v["delivered"], 100 * v["delivered"] / (v["sent"] > 0 ? v["sent"] : 1), v["keys"], v["cmds"],
         v["deferred_per_tick"], v["cpu_gen"], v["cpu_server"], v["cpu_redis"], v["cmds"] / (v["delivered"] > 0 ? v["delivered"] : 1),
-        v["cpu_server"] > 0 ? v["delivered"] / (v["cpu_server"] / 100) : 0 }'
+        (v["cpu_server"] > 0 ? v["delivered"] / (v["cpu_server"] / 100) : 0) }'
 echo "redis-benchmark -P 16 -t hset -n 1000000, same Redis, same run:      $BENCH"
 echo "redis-benchmark -P 16 -t hset -n 1000000, with a keyspace subscriber: $BENCHSUB"
 echo "(cpu_*: % of one core over the window; 2 cores = 200%; deferred: dirty keys left per 100 ms tick by the budget;"

@@ -141,9 +141,10 @@ public final class IngestBench {
                 return p.connect();
             } catch (Exception e) {
                 p.close();
-                if (attempt == 5) {
+                if (attempt == 20) {
                     throw e;
                 }
+                Thread.sleep(200); // the server may still be working off the previous run's backlog
             }
         }
     }
