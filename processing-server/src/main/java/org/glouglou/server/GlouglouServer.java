@@ -58,7 +58,7 @@ public final class GlouglouServer implements AutoCloseable {
         // the largest of the TTLs: a key whose module set none still goes eventually
         long defaultTtl = Math.max(config.settings().nodeTtlSeconds(), config.settings().linkTtlSeconds());
         this.store = new KeyCoalescer(config.maxKeys(), defaultTtl);
-        this.redis = new RedisStore(uri, metrics, config.maxInflight(), config.maxInflight() / 2);
+        this.redis = new RedisStore(uri, metrics, config.maxInflight(), RedisStore.DEFAULT_KEYS_PER_SECOND);
         this.core = new IngestCore(registry, secrets, ReceiverSessions.Config.defaults().withAllowPlain(config
                 .allowPlain()), store, redis, metrics, new SourceRateLimiter(config.rateLimit(),
                         2.0 * config
@@ -89,6 +89,7 @@ public final class GlouglouServer implements AutoCloseable {
 
     /** Connects to Redis: at once and failing with a message under --redis-fail-fast, else in the background. */
     public void start() throws ConfigException {
+        redis.tickMillis(config.settings().tickMillis());
         if (config.redisFailFast()) {
             try {
                 redis.connectNow();
@@ -111,6 +112,12 @@ public final class GlouglouServer implements AutoCloseable {
 
     public ServerMetrics metrics() {
         return metrics;
+    }
+
+    /** The Redis write budget in keys per second (call before {@link #start}). */
+    public GlouglouServer redisKeysPerSecond(int n) {
+        redis.keysPerSecond(n);
+        return this;
     }
 
     public RedisStore redis() {

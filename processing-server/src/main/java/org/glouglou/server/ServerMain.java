@@ -79,6 +79,10 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
             + " ${DEFAULT-VALUE})")
     int rateLimit = ServerConfig.DEFAULT_RATE_LIMIT;
 
+    @Option(names = "--redis-keys-per-second", paramLabel = "N", description = "Redis write budget: keys written"
+            + " per second at most; more changed keys wait and coalesce (default: ${DEFAULT-VALUE})")
+    int redisKeysPerSecond = org.glouglou.server.store.RedisStore.DEFAULT_KEYS_PER_SECOND;
+
     @Option(names = "--user", paramLabel = "USER", description = "become USER after binding (when started as root)")
     String user;
 
@@ -175,7 +179,8 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
         ServerConfig c = config();
         org.glouglou.server.viz.ViewerServerConfig vc = viewerOptions.config(ServerMain::address);
         ModuleRegistry registry = ModuleRegistry.load();
-        GlouglouServer server = new GlouglouServer(c, registry);
+        positive("--redis-keys-per-second", redisKeysPerSecond);
+        GlouglouServer server = new GlouglouServer(c, registry).redisKeysPerSecond(redisKeysPerSecond);
         server.bind();
         org.glouglou.server.viz.ViewerServer viewers = null;
         if (vc != null) { // viewer port and TLS identity before the privilege drop

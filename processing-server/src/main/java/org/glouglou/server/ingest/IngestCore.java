@@ -1,6 +1,7 @@
 package org.glouglou.server.ingest;
 
 import io.netty.buffer.ByteBuf;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -28,9 +29,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The transport-free heart of ingest (issue 4): rate limit per source, then {@link ReceiverSessions} (handshake, AEAD,
- * anti-replay), then each event to its module's {@link ServerSide}, and once a tick the changed keys to Redis. Owns
+ * anti-replay), then each event to its module's {@link ServerSide}, into the key copy that the store thread writes to
+ * Redis. Owns
  * the per-probe status ({@code gg:probe:<id>}: loss in transit, the probe's STATS counters). Knows no module by
- * name. Not thread-safe: everything runs on the one ingest thread (the UDP channel's event loop).
+ * name. Not thread-safe: everything runs on the one ingest thread (the UDP channel's event loop), holding the key copy's
+ * lock per datagram and per tick.
  */
 public final class IngestCore implements ReceiverSessions.Handler {
     private static final Logger LOG = LoggerFactory.getLogger(IngestCore.class);
@@ -96,6 +99,9 @@ public final class IngestCore implements ReceiverSessions.Handler {
     private final ForwardedSessions forwarded;
     /** Latest STATS per probe name, read by the metrics thread. Bounded by the secrets file. */
     private final Map<String, Map<String, Long>> probeStats = new ConcurrentHashMap<>();
+    /** Label lookups done once: they cost more than a module's work on one event. */
+    private final CounterDataPoint delivered;
+    private final CounterDataPoint accepted;
     private Replier replier = (d, to) -> d.release();
     private boolean wholeDropped;
     private long lastSecond;
@@ -112,6 +118,8 @@ public final class IngestCore implements ReceiverSessions.Handler {
         this.metrics = metrics;
         this.limiter = limiter;
         this.settings = settings;
+        this.delivered = metrics.events.labelValues("delivered");
+        this.accepted = metrics.datagrams.labelValues("accepted");
         for (GlouglouModule m : registry.modules()) {
             ServerSide s = m.serverSide();
             if (s != null) {
@@ -150,18 +158,22 @@ public final class IngestCore implements ReceiverSessions.Handler {
             metrics.drop(DropReason.RATE_LIMITED);
             return;
         }
-        store.now(nowMillis);
         wholeDropped = false;
+        // once per datagram, not per operation: the store thread takes it only to drain a chunk of keys
+        store.lock().lock();
         try {
+            store.now(nowMillis);
             sessions.receive(datagram, from, nowMillis, this);
         } catch (RuntimeException e) {
             // a bug, not bad input (ReceiverSessions reports bad input as drops): keep serving the other probes
             LOG.warn("datagram from {} failed: {}", from, e.toString());
             metrics.drop(DropReason.MALFORMED_RECORD);
             wholeDropped = true;
+        } finally {
+            store.lock().unlock();
         }
         if (!wholeDropped) {
-            metrics.datagrams.labelValues("accepted").inc();
+            accepted.inc();
         }
     }
 
@@ -185,7 +197,7 @@ public final class IngestCore implements ReceiverSessions.Handler {
         ModuleContext ctx = st.contexts[module];
         try {
             side.onEvent(ctx, timeMicros, event, store);
-            metrics.events.labelValues("delivered").inc();
+            delivered.inc();
         } catch (RuntimeException e) {
             metrics.events.labelValues("failed").inc();
             LOG.debug("module {} failed on {}: {}", module, event.type(), e.toString());
@@ -302,8 +314,12 @@ public final class IngestCore implements ReceiverSessions.Handler {
         st.writtenMillis = now;
     }
 
-    /** Once per tick on the ingest thread: module ticks, probe status, expiry, then the Redis write. */
+    /**
+     * Once per tick on the ingest thread: module ticks, probe status, expiry; then the store thread is asked to write
+     * what changed ({@link RedisStore#requestFlush}), so the ingest thread never waits for Redis.
+     */
     public void tick(long nowMillis) {
+        store.lock().lock();
         try {
             store.now(nowMillis);
             if (nowMillis - lastSecond >= 1000) {
@@ -323,13 +339,15 @@ public final class IngestCore implements ReceiverSessions.Handler {
                 }
             }
             forwarded.tick(nowMillis);
-            if (redis != null) {
-                redis.flush(store);
-            }
             storeKeys = store.size();
             storeDirty = store.dirtyCount();
         } catch (RuntimeException e) {
             LOG.warn("tick failed: {}", e.toString(), e);
+        } finally {
+            store.lock().unlock();
+        }
+        if (redis != null) {
+            redis.requestFlush(store);
         }
     }
 

@@ -31,7 +31,15 @@ public final class ServerMetrics {
             .help("Ticks, by what the writer did (written, deferred: too many commands in flight, unavailable)")
             .labelNames("outcome").register(registry);
     public final Counter keysRewritten = Counter.builder().name("glouglou_server_keys_written_total")
-            .help("Keys written to Redis (one HSET and one EXPIRE each)").register(registry);
+            .help("Keys written to Redis (one HSET of the changed fields, EXPIRE when due)").register(registry);
+    public final Counter keysWrittenWhole = Counter.builder().name("glouglou_server_keys_written_whole_total")
+            .help("Of keys_written_total, those written with every field (new, EXPIRE due, after a failure or a"
+                    + " reconnection)")
+            .register(registry);
+    public final Counter keysDeferred = Counter.builder().name("glouglou_server_keys_deferred_total")
+            .help("Dirty keys left for a later tick by the write budget or the in-flight bound, summed over ticks"
+                    + " (never dropped: they coalesce further)")
+            .register(registry);
     public final Histogram redisLatency = Histogram.builder().name("glouglou_server_redis_write_seconds")
             .help("Time from sending a tick's batch to its last reply")
             .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5).register(registry);

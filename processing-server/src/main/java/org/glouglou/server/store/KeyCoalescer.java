@@ -1,54 +1,243 @@
 package org.glouglou.server.store;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 import org.glouglou.spi.server.StateWriter;
 
 /**
- * The server's copy of every live Redis key and the coalescing of writes per key per tick (issue 4). Modules write
- * here; once a tick the changed keys are taken by {@link #drainDirty} and written whole (absolute values), so
- * notifications are bounded by changed keys per tick, and re-writing the copy after a failure or a Redis restart
- * converges. Bounded: beyond {@code maxKeys} new keys are refused and counted. Not thread-safe: ingest thread only.
+ * The server's copy of every live Redis key and the coalescing of writes per key (issue 4). Modules write here on the
+ * ingest thread; the store thread takes changed keys with {@link #drainDirty}, oldest-dirtied first, new keys and TTL
+ * changes (a connection that closed) before mere updates, so a write budget never starves elements that appear or go.
+ * A write carries only the fields that changed since the key was last written, with absolute values (counters are
+ * summed here, never sent as deltas); the whole key is written when it is new, when EXPIRE is sent (first write, a
+ * changed TTL, and every quarter of the TTL) and after a failure or a reconnection, so re-writing the copy converges
+ * after a Redis restart. Bounded: beyond {@code maxKeys} new keys are refused and counted.
+ *
+ * <p>
+ * Threads: the ingest thread calls the {@link StateWriter} methods while holding {@link #lock()} (once per datagram
+ * and per tick, not per operation); {@link #drainDirty}, {@link #rewrite}, {@link #rewriteAll} and
+ * {@link #expireIdle} take the lock themselves.
  */
 public final class KeyCoalescer implements StateWriter {
 
-    /** One key's copy. Values are Long or String. */
+    /** 4 recent keys: a DATA event touches a conn, its link and its two hosts. */
+    private static final int RECENT = 4;
+
+    /** Beyond this many fields a key's fields get a hash index; below, a scan over interned names is faster. */
+    private static final int INDEX_FROM = 24;
+
+    /** One key's copy: fields in parallel arrays (numbers unboxed), with a changed flag per field. */
     static final class Entry {
         final String key;
-        final HashMap<String, Object> fields = new HashMap<>(16);
+        String[] names = new String[8];
+        long[] nums = new long[8];
+        /** Non-null where the field holds text; made at the first text field. */
+        String[] texts;
+        /** Fields 0-63: which hold text and which changed, as bits, so a numeric update touches two arrays only. */
+        long textBits;
+        long changedBits;
+        /** Changed flags of fields 64 and beyond (a host seen by many probes), made when needed. */
+        boolean[] changedHigh;
+        int size;
+        HashMap<String, Integer> index;
         long ttlSeconds;
         long lastWriteMillis;
         /** When EXPIRE was last sent with {@link #sentTtl}, if {@link #expireSent}. */
         long expireSentMillis;
         boolean expireSent;
         long sentTtl;
+        /** Changed since its last write; waits in one of the queues. */
         boolean dirty;
+        /** New, or its TTL changed: written before mere updates. */
+        boolean urgent;
+        /** The next write carries every field. */
+        boolean full = true;
+        boolean inNormal;
+        boolean inUrgent;
+        boolean live = true;
 
         Entry(String key) {
             this.key = key;
         }
+
+        int find(String name) {
+            if (index != null) {
+                Integer i = index.get(name);
+                return i == null ? -1 : i;
+            }
+            for (int i = 0; i < size; i++) {
+                if (names[i] == name) {
+                    return i;
+                }
+            }
+            for (int i = 0; i < size; i++) {
+                if (names[i].equals(name)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        int add(String name) {
+            if (size == names.length) {
+                int n = size * 2;
+                names = Arrays.copyOf(names, n);
+                nums = Arrays.copyOf(nums, n);
+                if (texts != null) {
+                    texts = Arrays.copyOf(texts, n);
+                }
+                if (n > 64) {
+                    changedHigh = changedHigh == null ? new boolean[n] : Arrays.copyOf(changedHigh, n);
+                }
+            }
+            names[size] = name;
+            if (index != null) {
+                index.put(name, size);
+            } else if (size + 1 >= INDEX_FROM) {
+                index = new HashMap<>(64);
+                for (int i = 0; i <= size; i++) {
+                    index.put(names[i], i);
+                }
+            }
+            return size++;
+        }
+
+        /** The field's text, or null when it holds a number. */
+        String text(int i) {
+            if (i < 64) {
+                return (textBits >>> i & 1) == 0 ? null : texts[i];
+            }
+            return texts == null ? null : texts[i];
+        }
+
+        void setText(int i, String v) {
+            if (texts == null) {
+                texts = new String[names.length];
+            }
+            texts[i] = v;
+            if (i < 64) {
+                textBits |= 1L << i;
+            }
+        }
+
+        void setNum(int i, long v) {
+            nums[i] = v;
+            if (i < 64) {
+                if ((textBits >>> i & 1) != 0) {
+                    textBits &= ~(1L << i);
+                    texts[i] = null;
+                }
+            } else if (texts != null) {
+                texts[i] = null;
+            }
+        }
+
+        boolean changed(int i) {
+            return i < 64 ? (changedBits >>> i & 1) != 0 : changedHigh[i];
+        }
+
+        void changed(int i, boolean c) {
+            if (i < 64) {
+                changedBits = c ? changedBits | 1L << i : changedBits & ~(1L << i);
+            } else {
+                changedHigh[i] = c;
+            }
+        }
+
+        Object value(int i) {
+            String t = text(i);
+            return t != null ? t : (Object) nums[i];
+        }
+
+        long asLong(int i) {
+            String t = text(i);
+            if (t == null) {
+                return nums[i];
+            }
+            try {
+                return Long.parseLong(t);
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
     }
 
     /**
-     * A key to write: all its fields as strings, and its TTL, or 0 when the EXPIRE sent recently still holds (it is
-     * refreshed once a quarter of the TTL has passed, which halves the commands of a busy key).
+     * A key to write: the fields as strings (every field when {@link #full()}, else those changed since the last
+     * write; possibly none when only the EXPIRE is due), and its TTL, or 0 when the EXPIRE sent recently still holds.
      */
-    public record Write(String key, Map<String, String> fields, long ttlSeconds) {
+    public static final class Write {
+        private final String key;
+        private final String[] fieldsAndValues;
+        private final long ttlSeconds;
+        private final boolean full;
+
+        Write(String key, String[] fieldsAndValues, long ttlSeconds, boolean full) {
+            this.key = key;
+            this.fieldsAndValues = fieldsAndValues;
+            this.ttlSeconds = ttlSeconds;
+            this.full = full;
+        }
+
+        public String key() {
+            return key;
+        }
+
+        /** Field, value, field, value, ... */
+        public String[] fieldsAndValues() {
+            return fieldsAndValues;
+        }
+
+        public int fieldCount() {
+            return fieldsAndValues.length / 2;
+        }
+
+        public long ttlSeconds() {
+            return ttlSeconds;
+        }
+
+        public boolean full() {
+            return full;
+        }
+
+        /** The fields as a map (tests). */
+        public Map<String, String> fields() {
+            Map<String, String> m = new LinkedHashMap<>();
+            for (int i = 0; i < fieldsAndValues.length; i += 2) {
+                m.put(fieldsAndValues[i], fieldsAndValues[i + 1]);
+            }
+            return m;
+        }
     }
 
+    private final ReentrantLock lock = new ReentrantLock();
     private final HashMap<String, Entry> keys = new HashMap<>();
-    private final ArrayList<Entry> dirty = new ArrayList<>();
+    /** New keys and TTL changes, oldest first. */
+    private final ArrayDeque<Entry> urgent = new ArrayDeque<>();
+    /** Other changed keys, oldest-dirtied first. */
+    private final ArrayDeque<Entry> normal = new ArrayDeque<>();
     private final int maxKeys;
     private final long defaultTtlSeconds;
     private long now;
+    private int dirtyCount;
     private long refused;
     private long expiredLocally;
+    /**
+     * The keys of the latest operations, by identity: a module's operations on one event come in runs over a few keys
+     * (a flow's conn, link and two hosts), so most lookups end here without touching the large map.
+     */
+    private final Entry[] recent = new Entry[RECENT];
+    private int recentNext;
 
     /**
-     * @param maxKeys           keys held at most (their copy costs about 1 KiB each)
+     * @param maxKeys           keys held at most (their copy costs a few hundred bytes each)
      * @param defaultTtlSeconds TTL of a key whose module set none
      */
     public KeyCoalescer(int maxKeys, long defaultTtlSeconds) {
@@ -56,13 +245,38 @@ public final class KeyCoalescer implements StateWriter {
         this.defaultTtlSeconds = defaultTtlSeconds;
     }
 
+    /** Held by the ingest thread while it changes the copy, and by the store thread while it drains. */
+    public ReentrantLock lock() {
+        return lock;
+    }
+
     /** The clock for TTLs, set by the ingest thread once per datagram and per tick. */
     public void now(long nowMillis) {
         this.now = nowMillis;
     }
 
-    private Entry touch(String key) {
+    private Entry lookup(String key) {
+        Entry[] r = recent;
+        for (int i = 0; i < RECENT; i++) {
+            Entry e = r[i];
+            if (e != null && e.key == key) {
+                return e;
+            }
+        }
         Entry e = keys.get(key);
+        if (e != null) {
+            remember(e);
+        }
+        return e;
+    }
+
+    private void remember(Entry e) {
+        recent[recentNext] = e;
+        recentNext = (recentNext + 1) & (RECENT - 1);
+    }
+
+    private Entry touch(String key) {
+        Entry e = lookup(key);
         if (e == null) {
             if (keys.size() >= maxKeys) {
                 refused++;
@@ -71,20 +285,72 @@ public final class KeyCoalescer implements StateWriter {
             e = new Entry(key);
             e.ttlSeconds = defaultTtlSeconds;
             keys.put(key, e);
+            remember(e);
+            e.lastWriteMillis = now;
+            markUrgent(e);
+            return e;
         }
         e.lastWriteMillis = now;
-        if (!e.dirty) {
-            e.dirty = true;
-            dirty.add(e);
+        // a key that lives on unchanged still needs its EXPIRE refreshed before Redis drops it
+        if (!e.dirty && e.expireSent && now - e.expireSentMillis >= e.ttlSeconds * 250) {
+            markDirty(e);
         }
         return e;
+    }
+
+    private void markDirty(Entry e) {
+        if (!e.dirty) {
+            e.dirty = true;
+            dirtyCount++;
+        }
+        if (!e.inNormal && !e.urgent) {
+            e.inNormal = true;
+            normal.add(e);
+        }
+    }
+
+    private void markUrgent(Entry e) {
+        if (!e.dirty) {
+            e.dirty = true;
+            dirtyCount++;
+        }
+        e.urgent = true;
+        if (!e.inUrgent) {
+            e.inUrgent = true;
+            urgent.add(e);
+        }
+    }
+
+    private void changed(Entry e, int i) {
+        e.changed(i, true);
+        if (!e.dirty) {
+            markDirty(e);
+        }
+    }
+
+    private void setNum(Entry e, String field, long value) {
+        int i = e.find(field);
+        if (i < 0) {
+            i = e.add(field);
+        } else if (e.nums[i] == value && e.text(i) == null) {
+            return;
+        }
+        e.setNum(i, value);
+        changed(e, i);
     }
 
     @Override
     public void hset(String key, String field, String value) {
         Entry e = touch(key);
         if (e != null) {
-            e.fields.put(field, value);
+            int i = e.find(field);
+            if (i < 0) {
+                i = e.add(field);
+            } else if (value.equals(e.text(i))) {
+                return;
+            }
+            e.setText(i, value);
+            changed(e, i);
         }
     }
 
@@ -92,7 +358,7 @@ public final class KeyCoalescer implements StateWriter {
     public void hset(String key, String field, long value) {
         Entry e = touch(key);
         if (e != null) {
-            e.fields.put(field, value);
+            setNum(e, field, value);
         }
     }
 
@@ -102,16 +368,17 @@ public final class KeyCoalescer implements StateWriter {
         if (e == null) {
             return delta;
         }
-        long v = asLong(e.fields.get(field)) + delta;
-        e.fields.put(field, v);
+        int i = e.find(field);
+        long v = (i < 0 ? 0 : e.asLong(i)) + delta;
+        setNum(e, field, v);
         return v;
     }
 
     @Override
     public void hsetIfAbsent(String key, String field, long value) {
         Entry e = touch(key);
-        if (e != null) {
-            e.fields.putIfAbsent(field, value);
+        if (e != null && e.find(field) < 0) {
+            setNum(e, field, value);
         }
     }
 
@@ -119,131 +386,193 @@ public final class KeyCoalescer implements StateWriter {
     public void hmax(String key, String field, long value) {
         Entry e = touch(key);
         if (e != null) {
-            Object old = e.fields.get(field);
-            if (old == null || asLong(old) < value) {
-                e.fields.put(field, value);
+            int i = e.find(field);
+            if (i < 0 || e.asLong(i) < value) {
+                setNum(e, field, value);
             }
         }
     }
 
     @Override
     public boolean exists(String key) {
-        return keys.containsKey(key);
+        return lookup(key) != null;
     }
 
     @Override
     public int fieldCount(String key) {
-        Entry e = keys.get(key);
-        return e == null ? 0 : e.fields.size();
+        Entry e = lookup(key);
+        return e == null ? 0 : e.size;
     }
 
     @Override
     public void expire(String key, long ttlSeconds) {
         Entry e = touch(key);
         if (e != null) {
-            e.ttlSeconds = Math.max(1, ttlSeconds);
-        }
-    }
-
-    /** A field's value as the copy holds it (tests, the probe status), or null. */
-    public Object get(String key, String field) {
-        Entry e = keys.get(key);
-        return e == null ? null : e.fields.get(field);
-    }
-
-    private static long asLong(Object o) {
-        if (o instanceof Long l) {
-            return l;
-        }
-        if (o instanceof String s) {
-            try {
-                return Long.parseLong(s);
-            } catch (NumberFormatException e) {
-                return 0;
+            long ttl = Math.max(1, ttlSeconds);
+            if (e.ttlSeconds != ttl) {
+                e.ttlSeconds = ttl;
+                // a closed connection's short TTL: the viewer must see it go, whatever the budget
+                markUrgent(e);
             }
         }
-        return 0;
+    }
+
+    /** A field's value as the copy holds it (Long or String; tests, the probe status), or null. */
+    public Object get(String key, String field) {
+        lock.lock();
+        try {
+            Entry e = keys.get(key);
+            if (e == null) {
+                return null;
+            }
+            int i = e.find(field);
+            return i < 0 ? null : e.value(i);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
-     * Takes up to {@code max} changed keys as whole-key writes and marks them clean. Keys left over stay dirty for
-     * the next call.
+     * Takes up to {@code max} changed keys as writes and marks them clean: new keys and TTL changes first, then the
+     * others in the order they were first changed. Keys left over stay dirty (and keep changing in the copy) for the
+     * next call.
      */
     public List<Write> drainDirty(int max) {
-        int n = Math.min(max, dirty.size());
-        List<Write> out = new ArrayList<>(n);
-        int start = dirty.size() - n;
-        for (int i = dirty.size() - 1; i >= start; i--) {
-            Entry e = dirty.remove(i);
-            e.dirty = false;
-            if (keys.get(e.key) != e) {
-                continue; // expired locally since it changed
-            }
-            Map<String, String> f = new HashMap<>(e.fields.size() * 2);
-            for (Map.Entry<String, Object> kv : e.fields.entrySet()) {
-                f.put(kv.getKey(), String.valueOf(kv.getValue()));
-            }
-            if (!f.isEmpty()) {
-                long ttl = 0;
-                if (!e.expireSent || e.sentTtl != e.ttlSeconds || now - e.expireSentMillis >= e.ttlSeconds
-                        * 250) {
-                    ttl = e.ttlSeconds;
-                    e.expireSentMillis = now;
-                    e.expireSent = true;
-                    e.sentTtl = e.ttlSeconds;
+        lock.lock();
+        try {
+            List<Write> out = new ArrayList<>(Math.min(max, dirtyCount));
+            while (out.size() < max) {
+                Entry e = urgent.poll();
+                if (e != null) {
+                    e.inUrgent = false;
+                } else {
+                    e = normal.poll();
+                    if (e == null) {
+                        break;
+                    }
+                    e.inNormal = false;
                 }
-                out.add(new Write(e.key, f, ttl));
+                if (!e.dirty || !e.live) {
+                    continue; // written from the other queue already, or expired locally since it changed
+                }
+                Write w = take(e);
+                if (w != null) {
+                    out.add(w);
+                }
             }
+            return out;
+        } finally {
+            lock.unlock();
         }
-        return out;
     }
 
-    /** A write failed: the key is written again (whole) at the next tick, if it still lives. */
+    private Write take(Entry e) {
+        e.dirty = false;
+        e.urgent = false;
+        dirtyCount--;
+        long ttl = 0;
+        if (!e.expireSent || e.sentTtl != e.ttlSeconds || now - e.expireSentMillis >= e.ttlSeconds * 250) {
+            ttl = e.ttlSeconds;
+            e.expireSentMillis = now;
+            e.expireSent = true;
+            e.sentTtl = e.ttlSeconds;
+        }
+        // whole key with every EXPIRE: whatever Redis lost unseen is restored at least every quarter TTL
+        boolean full = e.full || ttl != 0;
+        int n = 0;
+        for (int i = 0; i < e.size; i++) {
+            if (full || e.changed(i)) {
+                n++;
+            }
+        }
+        if (n == 0 && ttl == 0) {
+            return null;
+        }
+        String[] fv = new String[2 * n];
+        int j = 0;
+        for (int i = 0; i < e.size; i++) {
+            if (full || e.changed(i)) {
+                String t = e.text(i);
+                fv[j++] = e.names[i];
+                fv[j++] = t != null ? t : Long.toString(e.nums[i]);
+                e.changed(i, false);
+            }
+        }
+        e.full = false;
+        return new Write(e.key, fv, ttl, full);
+    }
+
+    /** A write failed: the key is written again whole at a later drain, if it still lives. */
     public void rewrite(String key) {
-        Entry e = keys.get(key);
-        if (e != null) {
-            e.expireSent = false; // the EXPIRE may have been lost with it
-        }
-        if (e != null && !e.dirty) {
-            e.dirty = true;
-            dirty.add(e);
+        lock.lock();
+        try {
+            Entry e = keys.get(key);
+            if (e != null) {
+                e.expireSent = false; // the EXPIRE may have been lost with it
+                e.full = true;
+                markDirty(e);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
-    /** Redis (re)connected, maybe empty after a restart: every live key is written again. */
+    /** Redis (re)connected, maybe empty after a restart: every live key is written again, whole. */
     public void rewriteAll() {
-        for (Entry e : keys.values()) {
-            e.expireSent = false;
-            if (!e.dirty) {
-                e.dirty = true;
-                dirty.add(e);
+        lock.lock();
+        try {
+            for (Entry e : keys.values()) {
+                e.expireSent = false;
+                e.full = true;
+                markDirty(e);
             }
+        } finally {
+            lock.unlock();
         }
     }
 
     /** Forgets keys whose TTL ran out since their last write, as Redis does. */
     public int expireIdle(long nowMillis) {
-        int n = 0;
-        Iterator<Entry> it = keys.values().iterator();
-        while (it.hasNext()) {
-            Entry e = it.next();
-            // Redis counts the TTL from the last EXPIRE sent; before any was sent, from the last write
-            long from = e.expireSent && e.sentTtl == e.ttlSeconds ? e.expireSentMillis : e.lastWriteMillis;
-            if (nowMillis - from >= e.ttlSeconds * 1000) {
-                it.remove();
-                n++;
+        lock.lock();
+        try {
+            int n = 0;
+            Iterator<Entry> it = keys.values().iterator();
+            while (it.hasNext()) {
+                Entry e = it.next();
+                // Redis counts the TTL from the last EXPIRE sent; before any was sent, from the last write
+                long from = e.expireSent && e.sentTtl == e.ttlSeconds ? e.expireSentMillis : e.lastWriteMillis;
+                if (nowMillis - from >= e.ttlSeconds * 1000) {
+                    it.remove();
+                    e.live = false;
+                    if (e.dirty) {
+                        e.dirty = false;
+                        dirtyCount--;
+                    }
+                    n++;
+                }
             }
+            if (n > 0) {
+                Arrays.fill(recent, null);
+            }
+            expiredLocally += n;
+            return n;
+        } finally {
+            lock.unlock();
         }
-        expiredLocally += n;
-        return n;
     }
 
     public int size() {
         return keys.size();
     }
 
+    /** Keys changed and not yet written (each counted once, whatever the number of changes). */
     public int dirtyCount() {
-        return dirty.size();
+        return dirtyCount;
+    }
+
+    /** Of {@link #dirtyCount}, roughly those that are new or changed TTL (an upper bound: stale queue places). */
+    public int urgentQueued() {
+        return urgent.size();
     }
 
     public int capacity() {

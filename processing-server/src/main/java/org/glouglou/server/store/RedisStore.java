@@ -10,6 +10,10 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -25,9 +29,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes the changed keys of each tick to Redis (issue 4): Lettuce async API, auto-flush off, one flush per batch, so
- * a tick's writes are pipelined. Bounded: at most {@code maxInflight} commands wait for replies; past that a tick
- * writes nothing and its keys stay dirty in the {@link KeyCoalescer} (which is bounded itself). Redis down: commands
+ * Writes the changed keys of each tick to Redis (issue 4) on its own store thread: Lettuce async API, auto-flush off,
+ * one flush per 512 commands, so a tick's writes are pipelined. Bounded twice: a write budget in keys per second
+ * (keys beyond it stay dirty in the {@link KeyCoalescer} and coalesce further, counted as deferred), and at most
+ * {@code maxInflight} commands waiting for replies. Redis down: commands
  * fail fast, their keys are written again later; on every (re)connection every live key is rewritten (Redis may have
  * restarted empty) and keyspace notifications are enabled again.
  */
@@ -43,11 +48,32 @@ public final class RedisStore implements AutoCloseable {
 
     /** 512 commands per flush: large enough to fill a socket buffer, small enough to start replies early. */
     private static final int FLUSH_EVERY = 512;
+    /** 512 keys per drain: a few hundred microseconds under the copy's lock, the longest the ingest thread waits. */
+    private static final int CHUNK = 512;
+    /**
+     * 50,000 keys/s: with a live keyspace subscriber pipelined HSET ran at 63-74k/s on this class of machine
+     * (PLATFORM.md); every key written is one HSET (one notification) plus an EXPIRE every quarter TTL, so 50k keys/s
+     * stays under the low end with room for viewers' SCANs. 5,000 keys per 100 ms tick bounds the notifications.
+     */
+    public static final int DEFAULT_KEYS_PER_SECOND = 50_000;
 
     private final RedisURI uri;
     private final ServerMetrics metrics;
     private final int maxInflight;
-    private final int maxKeysPerTick;
+    private volatile int keysPerSecond;
+    /** The store thread: turns dirty keys into Redis commands, off the ingest thread. */
+    private final java.util.concurrent.ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "redis-writer");
+        t.setDaemon(true);
+        return t;
+    });
+    private final java.util.concurrent.atomic.AtomicBoolean flushPending = new java.util.concurrent.atomic.AtomicBoolean();
+    private final io.prometheus.metrics.core.datapoints.CounterDataPoint commandsOk;
+    private final io.prometheus.metrics.core.datapoints.CounterDataPoint commandsFailed;
+    /** Store thread only (the tick is set before the first datagram). */
+    private volatile long tickMillis = 100;
+    private double tokens;
+    private long lastRefillNanos = System.nanoTime();
     private final RedisClient client;
     private final ScheduledExecutorService connector = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "redis-connect");
@@ -64,13 +90,15 @@ public final class RedisStore implements AutoCloseable {
 
     /**
      * @param maxInflight    commands sent and not yet answered, at most
-     * @param maxKeysPerTick keys written per tick, at most (the rest wait for the next tick)
+     * @param keysPerSecond  keys written per second at most (the write budget; the rest wait, coalescing further)
      */
-    public RedisStore(RedisURI uri, ServerMetrics metrics, int maxInflight, int maxKeysPerTick) {
+    public RedisStore(RedisURI uri, ServerMetrics metrics, int maxInflight, int keysPerSecond) {
         this.uri = uri;
         this.metrics = metrics;
         this.maxInflight = maxInflight;
-        this.maxKeysPerTick = maxKeysPerTick;
+        this.keysPerSecond = Math.max(1, keysPerSecond);
+        this.commandsOk = metrics.redisCommands.labelValues("ok");
+        this.commandsFailed = metrics.redisCommands.labelValues("failed");
         this.client = RedisClient.create(uri);
         // fail fast while disconnected instead of queueing without bound; 5 s: a reply slower than that means Redis
         // is in trouble, and the key is rewritten anyway
@@ -99,6 +127,8 @@ public final class RedisStore implements AutoCloseable {
         });
         metrics.gauge("glouglou_server_redis_inflight", "Redis commands sent and not yet answered",
                 cb -> cb.call(inflight.get()));
+        metrics.gauge("glouglou_server_redis_write_budget", "Keys written to Redis per second at most",
+                cb -> cb.call(this.keysPerSecond));
         metrics.gauge("glouglou_server_redis_connected", "1 when the Redis connection is open",
                 cb -> cb.call(connected() ? 1 : 0));
     }
@@ -207,12 +237,57 @@ public final class RedisStore implements AutoCloseable {
         }
     }
 
-    /** Called on the ingest thread once per tick: writes the dirty keys of {@code c}. */
+    /**
+     * Asks the store thread to write the dirty keys of {@code c} now, within the write budget; called by the ingest
+     * thread at the end of each tick, after the modules' tick and the probe status, so a write never shows a tick's
+     * traffic without its status. Never blocks: a request while the previous write still runs is merged into it.
+     */
+    public void requestFlush(KeyCoalescer c) {
+        if (flushPending.compareAndSet(false, true)) {
+            try {
+                writer.execute(() -> {
+                    flushPending.set(false);
+                    try {
+                        flush(c);
+                    } catch (RuntimeException e) {
+                        LOG.warn("store tick failed: {}", e.toString(), e);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                flushPending.set(false); // closing
+            }
+        }
+    }
+
+    /** The tick, for the token bucket's size (two ticks' worth of budget is saved up at most). */
+    public void tickMillis(long tickMillis) {
+        this.tickMillis = tickMillis;
+    }
+
+    /** Keys per second written at most from now on (at least 1). */
+    public void keysPerSecond(int n) {
+        this.keysPerSecond = Math.max(1, n);
+    }
+
+    public int keysPerSecond() {
+        return keysPerSecond;
+    }
+
+    /**
+     * One store tick (the store thread; tests call it directly): writes dirty keys of {@code c}, new and closing
+     * elements first, then the oldest-dirtied, as many as the budget and the in-flight bound allow; the rest stay
+     * dirty, coalescing further, and are counted as deferred.
+     */
     public void flush(KeyCoalescer c) {
         String k;
         while ((k = failed.poll()) != null) {
             c.rewrite(k);
         }
+        long nowNanos = System.nanoTime();
+        // token bucket: the budget accrues with time, at most two ticks' worth is saved up
+        double cap = Math.max(1.0, 2.0 * keysPerSecond * tickMillis / 1000.0);
+        tokens = Math.min(cap, tokens + (nowNanos - lastRefillNanos) * keysPerSecond / 1e9);
+        lastRefillNanos = nowNanos;
         StatefulRedisConnection<String, String> conn = connection;
         if (conn == null || !conn.isOpen()) {
             if (c.dirtyCount() > 0) {
@@ -228,31 +303,60 @@ public final class RedisStore implements AutoCloseable {
             return;
         }
         long room = maxInflight - inflight.get();
-        if (room < 2) {
+        long allowance = Math.min((long) tokens, room / 2);
+        if (allowance < 1) {
             metrics.redisTicks.labelValues("deferred").inc();
+            metrics.keysDeferred.inc(c.dirtyCount());
             return;
         }
         c.now(System.currentTimeMillis());
-        List<KeyCoalescer.Write> writes = c.drainDirty((int) Math.min(maxKeysPerTick, room / 2));
         RedisAsyncCommands<String, String> async = conn.async();
         Batch batch = new Batch();
+        long written = 0;
+        long full = 0;
         int sinceFlush = 0;
-        for (KeyCoalescer.Write w : writes) {
-            send(async.hset(w.key(), w.fields()), w.key(), batch);
-            sinceFlush++;
-            if (w.ttlSeconds() > 0) {
-                send(async.expire(w.key(), w.ttlSeconds()), w.key(), batch);
-                sinceFlush++;
+        while (written < allowance) {
+            // chunks: the ingest thread waits for the copy's lock at most one chunk's drain
+            List<KeyCoalescer.Write> writes = c.drainDirty((int) Math.min(CHUNK, allowance - written));
+            if (writes.isEmpty()) {
+                break;
             }
-            if (sinceFlush >= FLUSH_EVERY) {
-                conn.flushCommands();
-                sinceFlush = 0;
+            for (KeyCoalescer.Write w : writes) {
+                if (w.fieldCount() > 0) {
+                    CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8).addKey(w.key());
+                    for (String s : w.fieldsAndValues()) {
+                        args.add(s);
+                    }
+                    send(async.dispatch(CommandType.HSET, new IntegerOutput<>(StringCodec.UTF8), args), w.key(),
+                            batch);
+                    sinceFlush++;
+                }
+                if (w.ttlSeconds() > 0) {
+                    send(async.expire(w.key(), w.ttlSeconds()), w.key(), batch);
+                    sinceFlush++;
+                }
+                if (w.full()) {
+                    full++;
+                }
+                if (sinceFlush >= FLUSH_EVERY) {
+                    conn.flushCommands();
+                    sinceFlush = 0;
+                }
             }
+            written += writes.size();
         }
         conn.flushCommands();
         batch.done();
-        metrics.keysRewritten.inc(writes.size());
-        metrics.redisTicks.labelValues("written").inc();
+        tokens -= written;
+        metrics.keysRewritten.inc(written);
+        metrics.keysWrittenWhole.inc(full);
+        int left = c.dirtyCount();
+        if (left > 0) {
+            metrics.keysDeferred.inc(left);
+            metrics.redisTicks.labelValues("deferred").inc();
+        } else {
+            metrics.redisTicks.labelValues("written").inc();
+        }
     }
 
     private void send(RedisFuture<?> f, String key, Batch batch) {
@@ -261,10 +365,10 @@ public final class RedisStore implements AutoCloseable {
         f.whenComplete((r, ex) -> {
             inflight.decrementAndGet();
             if (ex != null) {
-                metrics.redisCommands.labelValues("failed").inc();
+                commandsFailed.inc();
                 failed.add(key);
             } else {
-                metrics.redisCommands.labelValues("ok").inc();
+                commandsOk.inc();
             }
             batch.done();
         });
@@ -274,6 +378,12 @@ public final class RedisStore implements AutoCloseable {
     public void close() {
         closed = true;
         connector.shutdownNow();
+        writer.shutdownNow();
+        try {
+            writer.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         StatefulRedisConnection<String, String> c = connection;
         if (c != null) {
             c.flushCommands();

@@ -113,6 +113,102 @@ class KeyCoalescerTest {
     }
 
     @Test
+    void onlyChangedFieldsAreWrittenBetweenWholeWrites() {
+        KeyCoalescer c = new KeyCoalescer(100, 60);
+        c.now(1000);
+        c.hset("gg:conn:1", "proto", "tcp");
+        c.hset("gg:conn:1", "src_pkts", 1);
+        c.hset("gg:conn:1", "dst_pkts", 1);
+        KeyCoalescer.Write first = c.drainDirty(10).get(0);
+        assertTrue(first.full());
+        assertEquals(Map.of("proto", "tcp", "src_pkts", "1", "dst_pkts", "1"), first.fields());
+        c.now(2000);
+        c.hset("gg:conn:1", "proto", "tcp"); // same value: nothing to write
+        c.hset("gg:conn:1", "dst_pkts", 1);
+        assertTrue(c.drainDirty(10).isEmpty(), "an unchanged key is not written");
+        c.hincrBy("gg:conn:1", "src_pkts", 4);
+        KeyCoalescer.Write w = c.drainDirty(10).get(0);
+        assertFalse(w.full());
+        assertEquals(Map.of("src_pkts", "5"), w.fields(), "absolute value of the changed field only");
+        c.now(16_000); // a quarter of the TTL: EXPIRE again, with the whole key
+        c.hset("gg:conn:1", "dst_pkts", 1);
+        KeyCoalescer.Write refresh = c.drainDirty(10).get(0);
+        assertEquals(60, refresh.ttlSeconds());
+        assertEquals(3, refresh.fieldCount(), "an unchanged key living on gets its EXPIRE and is rewritten whole");
+        c.rewrite("gg:conn:1");
+        assertEquals(3, c.drainDirty(10).get(0).fieldCount(), "after a failure the whole key");
+    }
+
+    @Test
+    void budgetTakesNewAndClosingKeysFirstThenOldestDirtied() {
+        KeyCoalescer c = new KeyCoalescer(100, 60);
+        c.now(0);
+        for (int i = 0; i < 5; i++) {
+            c.hset("old" + i, "f", 0);
+        }
+        c.drainDirty(100);
+        c.now(1000);
+        // updates dirtied in this order: old3, old1, old4, old0, old2
+        for (int i : new int[]{3, 1, 4, 0, 2}) {
+            c.hincrBy("old" + i, "f", 1);
+        }
+        c.hset("new0", "f", 1); // appears
+        c.expire("old2", 10); // closes: a shorter TTL
+        c.hincrBy("old3", "f", 1); // changes again: keeps its place, coalesces
+        assertEquals(7 - 1, c.dirtyCount());
+        assertEquals(List.of("new0", "old2", "old3"), keys(c.drainDirty(3)), "new and closing first");
+        assertEquals(List.of("old1"), keys(c.drainDirty(1)));
+        assertEquals(List.of("old4", "old0"), keys(c.drainDirty(10)));
+        assertEquals(0, c.dirtyCount());
+    }
+
+    @Test
+    void deferredKeysKeepCoalescingAndAreNeverLost() {
+        KeyCoalescer c = new KeyCoalescer(1000, 60);
+        c.now(0);
+        for (int round = 1; round <= 10; round++) {
+            for (int i = 0; i < 100; i++) {
+                c.hincrBy("k" + i, "n", 1);
+            }
+            // a budget of 30 keys per tick for 100 changed keys
+            for (KeyCoalescer.Write w : c.drainDirty(30)) {
+                assertTrue(Long.parseLong(w.fields().get("n")) <= round);
+            }
+            assertEquals(70, c.dirtyCount(), "the rest wait, one entry per key whatever the changes");
+        }
+        java.util.Map<String, String> last = new java.util.HashMap<>();
+        List<KeyCoalescer.Write> w;
+        while (!(w = c.drainDirty(30)).isEmpty()) {
+            w.forEach(x -> last.put(x.key(), x.fields().get("n")));
+        }
+        assertEquals(70, last.size());
+        assertTrue(last.values().stream().allMatch("10"::equals), "every deferred key ends at its exact total");
+    }
+
+    @Test
+    void wideKeysAndFieldsThatSwitchBetweenTextAndNumber() {
+        KeyCoalescer c = new KeyCoalescer(10, 60);
+        for (int i = 0; i < 100; i++) {
+            c.hset("gg:node:x", "seen." + i, i);
+        }
+        c.hset("gg:node:x", "name", "a.example");
+        assertEquals(101, c.drainDirty(1).get(0).fieldCount());
+        c.hmax("gg:node:x", "seen.80", 1000);
+        c.hmax("gg:node:x", "seen.3", 1); // smaller: no change
+        c.hset("gg:node:x", "seen.5", "text");
+        assertEquals(Map.of("seen.80", "1000", "seen.5", "text"), c.drainDirty(1).get(0).fields());
+        c.hset("gg:node:x", "seen.5", 7);
+        assertEquals(Map.of("seen.5", "7"), c.drainDirty(1).get(0).fields());
+        assertEquals(7L, c.get("gg:node:x", "seen.5"));
+        assertEquals("a.example", c.get("gg:node:x", "name"));
+        assertEquals(101, c.fieldCount("gg:node:x"));
+    }
+
+    private static List<String> keys(List<KeyCoalescer.Write> w) {
+        return w.stream().map(KeyCoalescer.Write::key).toList();
+    }
+
+    @Test
     void flagsAreMergedNeverRemoved() {
         assertEquals("Khx", RedisStore.mergeFlags("", "Khx"));
         assertEquals("AKE", RedisStore.mergeFlags("AKE", "Khx"));

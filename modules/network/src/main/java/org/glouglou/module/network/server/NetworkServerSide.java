@@ -60,11 +60,16 @@ public final class NetworkServerSide implements ServerSide {
         long dstBytes;
         long lastSeenMillis;
 
+        /** The link's rate window, cached: looked up again only once it was forgotten as quiet. */
+        Rate rate;
+
         Conn(String key, FlowKey f) {
+            // interned: every conn of a link or host passes the same String, so the core's key lookups end on
+            // identity instead of comparing text (the JVM's string table is weak: nothing leaks)
             this.key = key;
-            this.link = NetworkKeys.link(f.src(), f.dst());
-            this.srcNode = NetworkKeys.node(f.src());
-            this.dstNode = NetworkKeys.node(f.dst());
+            this.link = NetworkKeys.link(f.src(), f.dst()).intern();
+            this.srcNode = NetworkKeys.node(f.src()).intern();
+            this.dstNode = NetworkKeys.node(f.dst()).intern();
             this.srcIsA = NetworkKeys.ordered(f.src(), f.dst());
             this.proto = NetworkModule.protoName(f.proto());
         }
@@ -73,6 +78,12 @@ public final class NetworkServerSide implements ServerSide {
     /** The per-session state: connection id to flow. */
     static final class SessionConns {
         final HashMap<Long, Conn> conns = new HashMap<>();
+        /** "seen.PROBE", made once per session rather than twice per DATA event. */
+        final String seenField;
+
+        SessionConns(long probeId) {
+            this.seenField = "seen." + probeId;
+        }
     }
 
     /** Bytes of one link in the current rate window. */
@@ -80,6 +91,7 @@ public final class NetworkServerSide implements ServerSide {
         long ab;
         long ba;
         boolean wroteZero;
+        boolean forgotten;
     }
 
     private ServerSettings settings = ServerSettings.defaults();
@@ -109,7 +121,7 @@ public final class NetworkServerSide implements ServerSide {
 
     @Override
     public Object openSession(ProbeContext probe) {
-        SessionConns s = new SessionConns();
+        SessionConns s = new SessionConns(probe.probeId());
         sessions.add(s);
         return s;
     }
@@ -127,11 +139,11 @@ public final class NetworkServerSide implements ServerSide {
         SessionConns s = (SessionConns) probe.state();
         long t = timeMicros / 1000;
         if (event instanceof Data d) {
-            onData(s, d, t, probe.probeId(), out);
+            onData(s, d, t, out);
         } else if (event instanceof NewConn n) {
             onNewConn(probe, s, n, t, out);
         } else if (event instanceof DelConn d) {
-            onDelConn(s, d, t, probe.probeId(), out);
+            onDelConn(s, d, t, out);
         } else if (event instanceof Name n) {
             onName(n, out);
         } else if (event instanceof Trace tr) {
@@ -167,8 +179,8 @@ public final class NetworkServerSide implements ServerSide {
         out.hsetIfAbsent(k, "first_seen", t);
         out.hmax(k, "last_seen", t);
         out.expire(k, settings.connTtlSeconds());
-        touchNode(c.srcNode, f.src(), t, probe.probeId(), out);
-        touchNode(c.dstNode, f.dst(), t, probe.probeId(), out);
+        touchNode(c.srcNode, f.src(), t, s.seenField, out);
+        touchNode(c.dstNode, f.dst(), t, s.seenField, out);
         InetAddress a = c.srcIsA ? f.src() : f.dst();
         InetAddress b = c.srcIsA ? f.dst() : f.src();
         out.hset(c.link, "a", NetworkKeys.text(a));
@@ -184,7 +196,7 @@ public final class NetworkServerSide implements ServerSide {
         out.expire(c.link, settings.linkTtlSeconds());
     }
 
-    private void touchNode(String key, InetAddress addr, long t, long probeId, StateWriter out) {
+    private void touchNode(String key, InetAddress addr, long t, String seenField, StateWriter out) {
         if (!out.exists(key)) {
             out.hset(key, "addr", NetworkKeys.text(addr));
             out.hsetIfAbsent(key, "first_seen", t);
@@ -194,22 +206,22 @@ public final class NetworkServerSide implements ServerSide {
             }
         }
         out.hmax(key, "last_seen", t);
-        out.hmax(key, "seen." + probeId, t);
+        out.hmax(key, seenField, t);
         out.expire(key, settings.nodeTtlSeconds());
     }
 
-    private void onData(SessionConns s, Data d, long t, long probeId, StateWriter out) {
+    private void onData(SessionConns s, Data d, long t, StateWriter out) {
         Conn c = s.conns.get(d.conn());
         if (c == null) {
             unknownConn++;
             return;
         }
-        add(c, d.srcPkts(), d.srcBytes(), d.dstPkts(), d.dstBytes(), t, probeId, out);
+        add(c, d.srcPkts(), d.srcBytes(), d.dstPkts(), d.dstBytes(), t, s.seenField, out);
         out.expire(c.key, settings.connTtlSeconds());
     }
 
     /** Adds traffic of one connection to its conn, link and node keys. */
-    private void add(Conn c, long sp, long sb, long dp, long db, long t, long probeId, StateWriter out) {
+    private void add(Conn c, long sp, long sb, long dp, long db, long t, String seenField, StateWriter out) {
         c.srcPkts += sp;
         c.srcBytes += sb;
         c.dstPkts += dp;
@@ -239,22 +251,26 @@ public final class NetworkServerSide implements ServerSide {
         }
         out.hmax(l, "last_seen", t);
         out.expire(l, settings.linkTtlSeconds());
-        Rate r = rates.get(l);
-        if (r == null) {
-            r = new Rate();
-            rates.put(l, r);
+        Rate r = c.rate;
+        if (r == null || r.forgotten) {
+            r = rates.get(l);
+            if (r == null) {
+                r = new Rate();
+                rates.put(l, r);
+            }
+            c.rate = r;
         }
         r.ab += abB;
         r.ba += baB;
         out.hmax(c.srcNode, "last_seen", t);
-        out.hmax(c.srcNode, "seen." + probeId, t);
+        out.hmax(c.srcNode, seenField, t);
         out.expire(c.srcNode, settings.nodeTtlSeconds());
         out.hmax(c.dstNode, "last_seen", t);
-        out.hmax(c.dstNode, "seen." + probeId, t);
+        out.hmax(c.dstNode, seenField, t);
         out.expire(c.dstNode, settings.nodeTtlSeconds());
     }
 
-    private void onDelConn(SessionConns s, DelConn d, long t, long probeId, StateWriter out) {
+    private void onDelConn(SessionConns s, DelConn d, long t, StateWriter out) {
         Conn c = s.conns.remove(d.conn());
         if (c == null) {
             unknownConn++;
@@ -266,7 +282,7 @@ public final class NetworkServerSide implements ServerSide {
         long sb = Math.max(0, d.srcBytes() - c.srcBytes);
         long dp = Math.max(0, d.dstPkts() - c.dstPkts);
         long db = Math.max(0, d.dstBytes() - c.dstBytes);
-        add(c, sp, sb, dp, db, t, probeId, out);
+        add(c, sp, sb, dp, db, t, s.seenField, out);
         out.hset(c.key, "state", "closed");
         out.hset(c.key, "reason", d.reason().label);
         out.expire(c.key, settings.closedConnTtlSeconds());
@@ -315,6 +331,7 @@ public final class NetworkServerSide implements ServerSide {
                 Rate r = e.getValue();
                 if (r.ab == 0 && r.ba == 0) {
                     if (r.wroteZero || !out.exists(e.getKey())) {
+                        r.forgotten = true;
                         it.remove(); // quiet for two windows: forget it until it moves again
                         continue;
                     }

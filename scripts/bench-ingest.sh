@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Ingest benchmark (issue 4): its own redis-server on a free loopback port, the processing server (ServerMain, from
+# this work tree's classes), the load generator (org.glouglou.server.bench.IngestBench, test scope), run without and
+# then with a keyspace subscriber attached, and redis-benchmark -P 16 -t hset on the same Redis in the same run.
+# Prints one table. Figures only: the generator shares the box with the server and Redis (its CPU share is printed).
+#
+#   scripts/bench-ingest.sh [FLOWS...]            default: 10000 50000
+#   SERVER_JAVA_OPTS=-XX:StartFlightRecording=... RATE=500000 SECONDS=15 WARMUP=5 PROBES=8 THREADS=2 BUDGET=50000 scripts/bench-ingest.sh 10000
+#
+# Needs: mvn -pl processing-server -am test-compile done (classes), redis-server, redis-cli, redis-benchmark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FLOWS=("${@:-10000 50000}")
+read -r -a FLOWS <<< "${FLOWS[*]}"
+RATE=${RATE:-500000}
+SECONDS_=${SECONDS:-15}
+WARMUP=${WARMUP:-5}
+PROBES=${PROBES:-8}
+THREADS=${THREADS:-2}
+BUDGET=${BUDGET:-50000}
+WORK=$(mktemp -d /tmp/gg-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# class path: this tree's classes first, then the third-party jars (never the shared ~/.m2 copies of our own modules)
+if [ ! -s processing-server/target/bench-classpath.txt ]; then
+    mvn -B -q -o -pl processing-server dependency:build-classpath -Dmdep.includeScope=test \
+        -Dmdep.outputFile=target/bench-classpath.txt >/dev/null
+fi
+EXT=$(tr ':' '\n' < processing-server/target/bench-classpath.txt | grep -v '/org/glouglou/' | paste -sd:)
+CP="protocol-spec/target/classes:modules/network/target/classes:modules/process/target/classes:processing-server/target/classes:processing-server/target/test-classes:$EXT"
+
+RPORT=$(free_port); UPORT=$(free_port); MPORT=$(free_port)
+redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --dir "$WORK" \
+    > "$WORK/redis.log" 2>&1 &
+RPID=$!; PIDS+=("$RPID")
+for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+java -cp "$CP" org.glouglou.server.bench.IngestBench --make-secrets "$PROBES" "$WORK/secrets"
+# every bench probe comes from 127.0.0.1: the per-source limit (20k datagrams/s) would cap them all together
+java -Xms1g -Xmx2g -XX:+UseParallelGC ${SERVER_JAVA_OPTS:-} -cp "$CP" org.glouglou.server.ServerMain --listen "127.0.0.1:$UPORT" \
+    --redis "redis://127.0.0.1:$RPORT" --secrets "$WORK/secrets" --metrics "127.0.0.1:$MPORT" \
+    --rate-limit 10000000 --redis-keys-per-second "$BUDGET" > "$WORK/server.log" 2>&1 &
+SPID=$!; PIDS+=("$SPID")
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$MPORT/metrics" >/dev/null 2>&1 && break; sleep 0.1; done
+
+run() { # label flows
+    java -Xmx1g -cp "$CP" org.glouglou.server.bench.IngestBench --server "127.0.0.1:$UPORT" --secrets "$WORK/secrets" \
+        --metrics "http://127.0.0.1:$MPORT/metrics" --probes "$PROBES" --threads "$THREADS" --flows "$2" \
+        --rate "$RATE" --warmup "$WARMUP" --seconds "$SECONDS_" --server-pid "$SPID" --redis-pid "$RPID" \
+        --label "$1" 2>>"$WORK/gen.log" | tee -a "$WORK/gen.out" >&2 || echo "generator run $1 $2 failed: see $WORK/gen.log" >&2
+}
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for f in "${FLOWS[@]}"; do
+    run "no-subscriber" "$f"
+    redis-cli -p "$RPORT" psubscribe '__keyspace@0__:*' > /dev/null &
+    SUB=$!; PIDS+=("$SUB")
+    sleep 0.5
+    run "subscriber" "$f"
+    kill "$SUB" 2>/dev/null || true
+done
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+BENCH=$(redis-benchmark -p "$RPORT" -P 16 -t hset -n 1000000 -q 2>/dev/null | tr '\r' '\n' | grep -a 'requests per second' | tail -1)
+redis-cli -p "$RPORT" psubscribe '__keyspace@0__:*' > /dev/null &
+SUB=$!; PIDS+=("$SUB")
+sleep 0.5
+BENCHSUB=$(redis-benchmark -p "$RPORT" -P 16 -t hset -n 1000000 -q 2>/dev/null | tr '\r' '\n' | grep -a 'requests per second' | tail -1)
+kill "$SUB" 2>/dev/null || true
+
+echo
+printf 'target %s events/s, %s probes on %s threads, write budget %s keys/s, load average after: %s\n' \
+    "$RATE" "$PROBES" "$THREADS" "$BUDGET" "$LOAD"
+printf '%-14s %7s %10s %10s %7s %10s %10s %9s %8s %8s %8s %8s %10s\n' case flows sent/s deliv/s deliv% \
+    redis_keys/s redis_cmd/s deferred cpu_gen cpu_srv cpu_rds cmd/event ev/srv-cpu-s
+grep '^RESULT' "$WORK/gen.out" | sed 's/^RESULT //' | awk '{
+    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    printf "%-14s %7d %10.0f %10.0f %6.1f%% %10.0f %10.0f %9.0f %7.0f%% %7.0f%% %7.0f%% %8.3f %10.0f\n", v["label"], v["flows"],
+        v["sent"], v["delivered"], 100 * v["delivered"] / (v["sent"] > 0 ? v["sent"] : 1), v["keys"], v["cmds"],
+        v["deferred_per_tick"], v["cpu_gen"], v["cpu_server"], v["cpu_redis"], v["cmds"] / (v["delivered"] > 0 ? v["delivered"] : 1),
+        (v["cpu_server"] > 0 ? v["delivered"] / (v["cpu_server"] / 100) : 0) }'
+echo "redis-benchmark -P 16 -t hset -n 1000000, same Redis, same run:      $BENCH"
+echo "redis-benchmark -P 16 -t hset -n 1000000, with a keyspace subscriber: $BENCHSUB"
+echo "(cpu_*: % of one core over the window; 2 cores = 200%; deferred: dirty keys left per 100 ms tick by the budget;"
+echo " ev/srv-cpu-s: delivered events per second of server CPU, the figure least bent by other load on the box)"
+echo "logs: $WORK"
