@@ -30,6 +30,16 @@ final class GraphStyler extends SinkAdapter {
             node:clicked { stroke-mode: plain; stroke-color: #d62728; stroke-width: 3px; }
             edge { fill-mode: dyn-plain; fill-color: #999999; size-mode: dyn-size; size: 1px; z-index: 1; }
             """;
+    /**
+     * Above this many nodes the picture is drawn for speed: no anti-aliasing, plain labels shown only when zoomed in.
+     * Measured with ViewerBench: label backgrounds and anti-aliasing dominate the frame time of large graphs.
+     */
+    static final int LARGE_GRAPH = 800;
+    static final String LARGE_EXTRA = """
+            node { text-background-mode: none; text-visibility-mode: under-zoom; text-visibility: 0.4;
+                   stroke-mode: none; }
+            node:clicked { text-visibility-mode: normal; }
+            """;
     /** Kind colours, shared with the legend. */
     static final Color LOCAL = new Color(0x1f77b4);
     static final Color REMOTE = new Color(0xff7f0e);
@@ -45,11 +55,24 @@ final class GraphStyler extends SinkAdapter {
     private final Set<String> dirtyNodes = new HashSet<>();
     private final Set<String> dirtyEdges = new HashSet<>();
 
+    private boolean large;
+
     GraphStyler(Graph graph) {
         this.graph = graph;
-        graph.setAttribute("ui.stylesheet", STYLESHEET);
-        graph.setAttribute("ui.quality");
-        graph.setAttribute("ui.antialias");
+        applySheet();
+    }
+
+    /** The style sheet and render hints for the graph's current size; changes only when the size class changes. */
+    private void applySheet() {
+        large = graph.getNodeCount() > LARGE_GRAPH;
+        graph.setAttribute("ui.stylesheet", large ? STYLESHEET + LARGE_EXTRA : STYLESHEET);
+        if (large) {
+            graph.removeAttribute("ui.quality");
+            graph.removeAttribute("ui.antialias");
+        } else {
+            graph.setAttribute("ui.quality");
+            graph.setAttribute("ui.antialias");
+        }
     }
 
     @Override
@@ -115,9 +138,7 @@ final class GraphStyler extends SinkAdapter {
         dirtyNodes.clear();
         dirtyEdges.clear();
         // a clear drops the graph's attributes too, the style sheet with them
-        graph.setAttribute("ui.stylesheet", STYLESHEET);
-        graph.setAttribute("ui.quality");
-        graph.setAttribute("ui.antialias");
+        applySheet();
     }
 
     /** The step marker ends a consistent state: style what it changed, once. */
@@ -127,6 +148,9 @@ final class GraphStyler extends SinkAdapter {
     }
 
     void restyle() {
+        if (large != graph.getNodeCount() > LARGE_GRAPH) {
+            applySheet();
+        }
         for (String id : dirtyEdges) {
             Edge e = graph.getEdge(id);
             if (e != null) {

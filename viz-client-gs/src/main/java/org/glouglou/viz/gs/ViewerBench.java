@@ -31,7 +31,7 @@ public final class ViewerBench {
         java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.SEVERE);
         Graph g = new MultiGraph("bench", false, true);
         Random r = new Random(42);
-        new GraphStyler(g);
+        GraphStyler styler = new GraphStyler(g);
         for (int i = 0; i < nodes; i++) {
             var n = g.addNode("10." + (i >> 16) + "." + ((i >> 8) & 255) + "." + (i & 255));
             n.setAttribute("label", "host-" + i + ".example.org");
@@ -49,6 +49,7 @@ public final class ViewerBench {
         }
         g.edges().forEach(GraphStyler::style);
         g.nodes().forEach(GraphStyler::style);
+        styler.restyle(); // the size class of the graph decides the level of detail, as in the viewer
         AtomicLong frames = new AtomicLong();
         SwingViewer viewer = new SwingViewer(g, Viewer.ThreadingModel.GRAPH_IN_ANOTHER_THREAD);
         DefaultView view = new DefaultView(viewer, "bench", viewer.newDefaultGraphRenderer()) {
