@@ -33,8 +33,11 @@ final class ViewerProjection {
     private final GraphModel model;
     private ViewerConfig config;
 
-    /** input node id -> output node id */
-    private final Map<String, String> nodeOut = new HashMap<>();
+    /**
+     * Input node id -> its cached filter state (output node id, address match), for the nodes of the selected
+     * modules: a node change re-evaluates its edges only when one of these flips, never for a mere attribute change.
+     */
+    private final Map<String, NodeState> nodeOut = new HashMap<>();
     private final Map<String, Set<String>> nodeMembers = new HashMap<>();
     /** input edge id -> output edge id, for input edges that pass */
     private final Map<String, String> edgeOut = new HashMap<>();
@@ -46,6 +49,10 @@ final class ViewerProjection {
     private final Map<String, GraphElement.Edge> sentEdges = new HashMap<>();
     private Set<String> pendingNodes = new HashSet<>();
     private Set<String> pendingEdges = new HashSet<>();
+
+    /** What the filters and the grouping made of one input node; immutable, replaced when it changes. */
+    private record NodeState(String group, boolean addressMatch) {
+    }
 
     private static final class OutEdge {
         final String source;
@@ -100,31 +107,51 @@ final class ViewerProjection {
         return sentEdges.size();
     }
 
-    /** Re-evaluates the output elements that the changed model elements belong to. */
+    /**
+     * Re-evaluates the output elements that the changed model elements belong to: O(1) per changed element at the
+     * hosts level (O(group) at drain time when grouped); the edges of a changed node only when its own filter state
+     * (existence, module, group, address match) flipped.
+     */
     void update(Collection<String> dirtyNodes, Collection<String> dirtyEdges) {
         Set<String> edgesToDo = new HashSet<>(dirtyEdges);
         for (String n : dirtyNodes) {
-            String old = nodeOut.remove(n);
-            if (old != null) {
-                Set<String> m = nodeMembers.get(old);
+            NodeState old = nodeOut.get(n);
+            GraphElement.Node node = model.nodes.get(n);
+            NodeState now = node != null && moduleSelected(node) ? state(node) : null;
+            String og = old == null ? null : old.group();
+            String ng = now == null ? null : now.group();
+            boolean moved = !java.util.Objects.equals(og, ng);
+            if (moved && og != null) {
+                Set<String> m = nodeMembers.get(og);
                 m.remove(n);
                 if (m.isEmpty()) {
-                    nodeMembers.remove(old);
+                    nodeMembers.remove(og);
                 }
-                pendingNodes.add(old);
+                pendingNodes.add(og);
             }
-            GraphElement.Node node = model.nodes.get(n);
-            if (node != null && moduleSelected(node)) {
-                String g = group(node);
-                nodeOut.put(n, g);
-                nodeMembers.computeIfAbsent(g, k -> new HashSet<>()).add(n);
-                pendingNodes.add(g);
+            if (now == null) {
+                nodeOut.remove(n);
+            } else {
+                nodeOut.put(n, now);
+                if (moved) {
+                    nodeMembers.computeIfAbsent(ng, k -> new HashSet<>()).add(n);
+                }
+                pendingNodes.add(ng); // its attributes (or its group's) changed
             }
-            edgesToDo.addAll(model.edgesOf(n));
+            if (moved || old != null && now != null && old.addressMatch() != now.addressMatch()) {
+                edgesToDo.addAll(model.edgesOf(n)); // its visibility flipped: only then its edges
+            }
         }
         for (String e : edgesToDo) {
-            String old = edgeOut.remove(e);
+            GraphElement.Edge edge = model.edges.get(e);
+            String oid = edge == null ? null : outputEdge(edge);
+            String old = edgeOut.get(e);
+            if (old != null && old.equals(oid)) {
+                pendingEdges.add(oid); // same output edge, new attributes
+                continue;
+            }
             if (old != null) {
+                edgeOut.remove(e);
                 OutEdge o = outEdges.get(old);
                 o.members.remove(e);
                 pendingEdges.add(old);
@@ -134,38 +161,50 @@ final class ViewerProjection {
                     degree(o.target, -1);
                 }
             }
-            GraphElement.Edge edge = model.edges.get(e);
-            if (edge == null || !passes(edge)) {
+            if (oid == null) {
                 continue;
-            }
-            String gs = nodeOut.get(edge.source());
-            String gt = nodeOut.get(edge.target());
-            String oid;
-            String src;
-            String tgt;
-            if (config.level() == ViewerConfig.Level.HOSTS) {
-                oid = edge.id();
-                src = gs;
-                tgt = gt;
-            } else {
-                if (gs.equals(gt)) {
-                    continue; // inside one group: not drawn
-                }
-                src = gs.compareTo(gt) < 0 ? gs : gt;
-                tgt = src == gs ? gt : gs;
-                oid = src + "|" + tgt;
             }
             OutEdge o = outEdges.get(oid);
             if (o == null) {
-                o = new OutEdge(src, tgt);
+                o = new OutEdge(outSource, outTarget);
                 outEdges.put(oid, o);
-                degree(src, 1);
-                degree(tgt, 1);
+                degree(outSource, 1);
+                degree(outTarget, 1);
             }
             o.members.add(e);
             edgeOut.put(e, oid);
             pendingEdges.add(oid);
         }
+    }
+
+    /** Set by {@link #outputEdge}: the output ends of the edge it returned. */
+    private String outSource;
+    private String outTarget;
+
+    /** The output edge id an input edge belongs to, or null when it does not pass (or lies inside one group). */
+    private String outputEdge(GraphElement.Edge edge) {
+        if (!passes(edge)) {
+            return null;
+        }
+        String gs = nodeOut.get(edge.source()).group();
+        String gt = nodeOut.get(edge.target()).group();
+        if (config.level() == ViewerConfig.Level.HOSTS) {
+            outSource = gs;
+            outTarget = gt;
+            return edge.id();
+        }
+        if (gs.equals(gt)) {
+            return null; // inside one group: not drawn
+        }
+        outSource = gs.compareTo(gt) < 0 ? gs : gt;
+        outTarget = outSource == gs ? gt : gs;
+        return outSource + "|" + outTarget;
+    }
+
+    private NodeState state(GraphElement.Node n) {
+        byte[] a = Addresses.parse((String) n.attributes().get(ADDR));
+        boolean match = config.addresses().isEmpty() || addressMatches(a);
+        return new NodeState(group(n, a), match);
     }
 
     private void degree(String node, int d) {
@@ -186,15 +225,12 @@ final class ViewerProjection {
         if (!moduleSelected(e)) {
             return false;
         }
-        GraphElement.Node s = model.nodes.get(e.source());
-        GraphElement.Node t = model.nodes.get(e.target());
-        if (s == null || t == null || !nodeOut.containsKey(s.id()) || !nodeOut.containsKey(t.id())) {
+        NodeState s = nodeOut.get(e.source());
+        NodeState t = nodeOut.get(e.target());
+        if (s == null || t == null || !s.addressMatch() && !t.addressMatch()) {
             return false;
         }
         Map<String, Object> a = e.attributes();
-        if (!config.addresses().isEmpty() && !addressMatches(s) && !addressMatches(t)) {
-            return false;
-        }
         if (!config.protocols().isEmpty() && !intersects(a.get(PROTOCOLS), config.protocols())) {
             return false;
         }
@@ -218,7 +254,14 @@ final class ViewerProjection {
     }
 
     private boolean addressMatches(GraphElement.Node n) {
-        byte[] a = Addresses.parse((String) n.attributes().get(ADDR));
+        NodeState st = nodeOut.get(n.id());
+        return st != null ? st.addressMatch() : addressMatches(Addresses.parse((String) n.attributes().get(ADDR)));
+    }
+
+    private boolean addressMatches(byte[] a) {
+        if (a == null) {
+            return false;
+        }
         for (Cidr c : config.addresses()) {
             if (c.contains(a)) {
                 return true;
@@ -239,10 +282,9 @@ final class ViewerProjection {
     }
 
     /** The output node id of an input node at this level of detail. */
-    private String group(GraphElement.Node n) {
+    private String group(GraphElement.Node n, byte[] a) {
         switch (config.level()) {
             case SUBNET -> {
-                byte[] a = Addresses.parse((String) n.attributes().get(ADDR));
                 if (a != null) {
                     int bits = a.length == 4 ? config.prefix4() : config.prefix6();
                     return "net:" + Addresses.text(Addresses.mask(a, bits)) + "/" + bits;
@@ -401,7 +443,7 @@ final class ViewerProjection {
         for (String m : o.members) {
             GraphElement.Edge e = model.edges.get(m);
             directed |= e.directed();
-            agg.add(e.attributes(), !o.source.equals(nodeOut.get(e.source())));
+            agg.add(e.attributes(), !o.source.equals(nodeOut.get(e.source()).group()));
         }
         Map<String, Object> a = agg.result();
         a.put(MEMBERS, (long) o.members.size());
