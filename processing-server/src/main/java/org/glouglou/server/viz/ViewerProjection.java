@@ -319,63 +319,112 @@ final class ViewerProjection {
         return s.substring(i + 1);
     }
 
-    /** The operations that bring the viewer from what it holds to what it should hold, in a safe order. */
+    /** What changed at the last {@link #drain}: output id -> what the viewer held before (null: absent). */
+    private Map<String, GraphElement.Node> changedNodes = new HashMap<>();
+    private Map<String, GraphElement.Edge> changedEdges = new HashMap<>();
+
+    /**
+     * The operations that bring the viewer from what it holds to what it should hold, in a safe order; what it held
+     * before for each changed element is kept until the next drain ({@link #changedNodes()}), for viewers that missed
+     * this diff.
+     */
     List<GraphOp> drain() {
-        List<GraphOp> delEdges = new ArrayList<>();
-        List<GraphOp> delNodes = new ArrayList<>();
-        List<GraphOp> nodes = new ArrayList<>();
-        List<GraphOp> edges = new ArrayList<>();
         Set<String> pn = pendingNodes;
         Set<String> pe = pendingEdges;
         pendingNodes = new HashSet<>();
         pendingEdges = new HashSet<>();
+        changedNodes = new HashMap<>();
+        changedEdges = new HashMap<>();
         for (String id : pe) {
             GraphElement.Edge now = outEdge(id);
-            GraphElement.Edge was = sentEdges.get(id);
+            GraphElement.Edge was = now == null ? sentEdges.remove(id) : sentEdges.put(id, now);
+            if (was != now) {
+                changedEdges.put(id, was);
+            }
+        }
+        for (String id : pn) {
+            GraphElement.Node now = outNode(id);
+            GraphElement.Node was = now == null ? sentNodes.remove(id) : sentNodes.put(id, now);
+            if (was != now) {
+                changedNodes.put(id, was);
+            }
+        }
+        return diff(changedNodes, changedEdges);
+    }
+
+    /** Output id -> held before the last drain (null: absent), for the nodes whose output changed then. */
+    Map<String, GraphElement.Node> changedNodes() {
+        return changedNodes;
+    }
+
+    Map<String, GraphElement.Edge> changedEdges() {
+        return changedEdges;
+    }
+
+    /** What the viewers of this projection hold once they have applied the last drain (do not modify). */
+    Map<String, GraphElement.Node> heldNodes() {
+        return sentNodes;
+    }
+
+    Map<String, GraphElement.Edge> heldEdges() {
+        return sentEdges;
+    }
+
+    /**
+     * The operations, in a safe order, that bring a viewer holding {@code wasNodes}/{@code wasEdges} (for these ids;
+     * null: absent) to what this projection holds now ({@link #heldNodes()}): O(ids), whatever the graph size.
+     */
+    List<GraphOp> diff(Map<String, GraphElement.Node> wasNodes, Map<String, GraphElement.Edge> wasEdges) {
+        List<GraphOp> delEdges = new ArrayList<>();
+        List<GraphOp> delNodes = new ArrayList<>();
+        List<GraphOp> nodes = new ArrayList<>();
+        List<GraphOp> edges = new ArrayList<>();
+        wasEdges.forEach((id, was) -> {
+            GraphElement.Edge now = sentEdges.get(id);
             if (now == null) {
                 if (was != null) {
-                    sentEdges.remove(id);
                     delEdges.add(new GraphOp.DeleteEdge(id));
                 }
             } else if (was == null) {
-                sentEdges.put(id, now);
                 edges.add(new GraphOp.AddEdge(now));
             } else if (!was.source().equals(now.source()) || !was.target().equals(now.target())) {
-                sentEdges.put(id, now);
                 delEdges.add(new GraphOp.DeleteEdge(id));
                 edges.add(new GraphOp.AddEdge(now));
             } else if (was != now) {
-                sentEdges.put(id, now);
                 GraphOp c = change(id, was.attributes(), now.attributes(), false);
                 if (c != null) {
                     edges.add(c);
                 }
             }
-        }
-        for (String id : pn) {
-            GraphElement.Node now = outNode(id);
-            GraphElement.Node was = sentNodes.get(id);
+        });
+        wasNodes.forEach((id, was) -> {
+            GraphElement.Node now = sentNodes.get(id);
             if (now == null) {
                 if (was != null) {
-                    sentNodes.remove(id);
                     delNodes.add(new GraphOp.DeleteNode(id));
                 }
             } else if (was == null) {
-                sentNodes.put(id, now);
                 nodes.add(new GraphOp.AddNode(now));
             } else if (was != now) {
-                sentNodes.put(id, now);
                 GraphOp c = change(id, was.attributes(), now.attributes(), true);
                 if (c != null) {
                     nodes.add(c);
                 }
             }
-        }
+        });
         List<GraphOp> ops = new ArrayList<>(delEdges.size() + delNodes.size() + nodes.size() + edges.size());
         ops.addAll(delEdges);
         ops.addAll(delNodes);
         ops.addAll(nodes);
         ops.addAll(edges);
+        return ops;
+    }
+
+    /** Everything this projection holds, as additions (nodes first): a viewer's snapshot. */
+    List<GraphOp> snapshot() {
+        List<GraphOp> ops = new ArrayList<>(sentNodes.size() + sentEdges.size());
+        sentNodes.values().forEach(n -> ops.add(new GraphOp.AddNode(n)));
+        sentEdges.values().forEach(e -> ops.add(new GraphOp.AddEdge(e)));
         return ops;
     }
 
