@@ -51,7 +51,7 @@ final class ViewerProjection {
     private Set<String> pendingEdges = new HashSet<>();
 
     /** What the filters and the grouping made of one input node; immutable, replaced when it changes. */
-    private record NodeState(String group, boolean addressMatch) {
+    private record NodeState(String group, boolean addressMatch, Object addr, Object name) {
     }
 
     private static final class OutEdge {
@@ -117,7 +117,7 @@ final class ViewerProjection {
         for (String n : dirtyNodes) {
             NodeState old = nodeOut.get(n);
             GraphElement.Node node = model.nodes.get(n);
-            NodeState now = node != null && moduleSelected(node) ? state(node) : null;
+            NodeState now = node != null && moduleSelected(node) ? state(node, old) : null;
             String og = old == null ? null : old.group();
             String ng = now == null ? null : now.group();
             boolean moved = !java.util.Objects.equals(og, ng);
@@ -201,10 +201,17 @@ final class ViewerProjection {
         return outSource + "|" + outTarget;
     }
 
-    private NodeState state(GraphElement.Node n) {
-        byte[] a = Addresses.parse((String) n.attributes().get(ADDR));
+    /** The filter state of {@code n}; {@code old} again when what it depends on (address, name) did not change. */
+    private NodeState state(GraphElement.Node n, NodeState old) {
+        Object addr = n.attributes().get(ADDR);
+        Object name = n.attributes().get(NAME);
+        if (old != null && java.util.Objects.equals(addr, old.addr()) && (config.level() != ViewerConfig.Level.DOMAIN
+                || java.util.Objects.equals(name, old.name()))) {
+            return old; // the common change (last_seen, probes): no parsing, no new group id
+        }
+        byte[] a = Addresses.parse((String) addr);
         boolean match = config.addresses().isEmpty() || addressMatches(a);
-        return new NodeState(group(n, a), match);
+        return new NodeState(group(n, a), match, addr, name);
     }
 
     private void degree(String node, int d) {
