@@ -132,6 +132,7 @@ public final class FanoutBench {
                 (rt.totalMemory() - rt
                         .freeMemory()) / 1e6,
                 rss(), os.getSystemLoadAverage());
+        java.lang.ref.Reference.reachabilityFence(hub); // else the graph and projections are collected before the figure
         for (EmbeddedChannel ch : channels) {
             ch.finishAndReleaseAll();
         }
