@@ -20,6 +20,7 @@ import org.glouglou.module.network.server.NetworkKeys;
 import org.glouglou.server.viz.ViewerServer;
 import org.glouglou.server.viz.ViewerServerConfig;
 import org.glouglou.server.viz.ViewerUsers;
+import org.glouglou.spi.testkit.RedisServerProcess;
 import org.glouglou.viewer.ViewerConnection;
 import org.glouglou.viewer.ViewerRefusedException;
 import org.glouglou.viewer.ViewerTrust;

@@ -27,6 +27,22 @@ record Cidr(byte[] network, int bits) {
         return new Cidr(Addresses.mask(addr, bits), bits);
     }
 
+    /** By content: viewers with the same filter share one projection (ViewerHub keys them by configuration). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Cidr c && bits == c.bits && java.util.Arrays.equals(network, c.network);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * java.util.Arrays.hashCode(network) + bits;
+    }
+
+    @Override
+    public String toString() {
+        return Addresses.text(network) + "/" + bits;
+    }
+
     boolean contains(byte[] addr) {
         if (addr == null || addr.length != network.length) {
             return false;

@@ -72,6 +72,8 @@ public final class ViewerHub implements AutoCloseable {
     private final Set<String> pendingKeys = ConcurrentHashMap.newKeySet();
     private final GraphModel model = new GraphModel();
     private final List<ViewerSession> sessions = new CopyOnWriteArrayList<>();
+    /** One projection per distinct configuration (format aside), shared by its viewers; viewer thread only. */
+    private final Map<ViewerConfig, SharedProjection> views = new HashMap<>();
     private final String channelPrefix;
     private final String pattern;
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
@@ -179,6 +181,28 @@ public final class ViewerHub implements AutoCloseable {
         sessions.remove(s);
     }
 
+    /** The shared projection for {@code c}, made (and filled from the model) when no viewer has it yet. */
+    SharedProjection join(ViewerSession s, ViewerConfig c) {
+        SharedProjection v = views.computeIfAbsent(SharedProjection.key(c), k -> new SharedProjection(model, k));
+        if (!v.sessions.contains(s)) {
+            v.sessions.add(s);
+        }
+        return v;
+    }
+
+    /** {@code s} no longer uses {@code v}; a view without viewers is dropped. */
+    void leave(ViewerSession s, SharedProjection v) {
+        v.sessions.remove(s);
+        if (v.sessions.isEmpty() && views.remove(v.key) == v) {
+            v.endTick(); // it may have been encoded this tick
+        }
+    }
+
+    /** Distinct projections the viewers share. */
+    public int projections() {
+        return views.size();
+    }
+
     /** Runs {@code r} on the viewer thread. */
     void execute(Runnable r) {
         if (!closed) {
@@ -245,20 +269,34 @@ public final class ViewerHub implements AutoCloseable {
         if (redisUp && !pendingKeys.isEmpty()) {
             readPending();
         }
+        fanOut(resyncViewers, System.currentTimeMillis());
+        lastTickNanos = System.nanoTime() - t0;
+    }
+
+    /** This tick's model changes to every viewer: each view projected and diffed once, then each session. */
+    void fanOut(boolean resyncViewers, long now) {
         GraphModel.Dirty dirty = model.drainDirty();
-        long now = System.currentTimeMillis();
-        for (ViewerSession s : sessions) {
-            try {
-                if (resyncViewers) {
-                    s.resync("resync", "Redis subscription was re-established: fresh snapshot follows");
+        // each distinct configuration is projected and diffed once, whatever the number of its viewers
+        for (SharedProjection v : views.values()) {
+            v.tick(dirty);
+        }
+        try {
+            for (ViewerSession s : sessions) {
+                try {
+                    if (resyncViewers) {
+                        s.resync("resync", "Redis subscription was re-established: fresh snapshot follows");
+                    }
+                    s.tick(now);
+                } catch (RuntimeException e) {
+                    LOG.warn("viewer {}: {}", s, e.toString(), e);
+                    s.close("internal error: " + e.getMessage());
                 }
-                s.tick(dirty, now);
-            } catch (RuntimeException e) {
-                LOG.warn("viewer {}: {}", s, e.toString(), e);
-                s.close("internal error: " + e.getMessage());
+            }
+        } finally {
+            for (SharedProjection v : List.copyOf(views.values())) {
+                v.endTick();
             }
         }
-        lastTickNanos = System.nanoTime() - t0;
     }
 
     /** Subscribes, then reads every key family into the model; false when Redis did not answer. */

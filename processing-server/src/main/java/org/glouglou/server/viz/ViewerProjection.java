@@ -33,8 +33,11 @@ final class ViewerProjection {
     private final GraphModel model;
     private ViewerConfig config;
 
-    /** input node id -> output node id */
-    private final Map<String, String> nodeOut = new HashMap<>();
+    /**
+     * Input node id -> its cached filter state (output node id, address match), for the nodes of the selected
+     * modules: a node change re-evaluates its edges only when one of these flips, never for a mere attribute change.
+     */
+    private final Map<String, NodeState> nodeOut = new HashMap<>();
     private final Map<String, Set<String>> nodeMembers = new HashMap<>();
     /** input edge id -> output edge id, for input edges that pass */
     private final Map<String, String> edgeOut = new HashMap<>();
@@ -46,6 +49,10 @@ final class ViewerProjection {
     private final Map<String, GraphElement.Edge> sentEdges = new HashMap<>();
     private Set<String> pendingNodes = new HashSet<>();
     private Set<String> pendingEdges = new HashSet<>();
+
+    /** What the filters and the grouping made of one input node; immutable, replaced when it changes. */
+    private record NodeState(String group, boolean addressMatch, Object addr, Object name) {
+    }
 
     private static final class OutEdge {
         final String source;
@@ -100,31 +107,51 @@ final class ViewerProjection {
         return sentEdges.size();
     }
 
-    /** Re-evaluates the output elements that the changed model elements belong to. */
+    /**
+     * Re-evaluates the output elements that the changed model elements belong to: O(1) per changed element at the
+     * hosts level (O(group) at drain time when grouped); the edges of a changed node only when its own filter state
+     * (existence, module, group, address match) flipped.
+     */
     void update(Collection<String> dirtyNodes, Collection<String> dirtyEdges) {
         Set<String> edgesToDo = new HashSet<>(dirtyEdges);
         for (String n : dirtyNodes) {
-            String old = nodeOut.remove(n);
-            if (old != null) {
-                Set<String> m = nodeMembers.get(old);
+            NodeState old = nodeOut.get(n);
+            GraphElement.Node node = model.nodes.get(n);
+            NodeState now = node != null && moduleSelected(node) ? state(node, old) : null;
+            String og = old == null ? null : old.group();
+            String ng = now == null ? null : now.group();
+            boolean moved = !java.util.Objects.equals(og, ng);
+            if (moved && og != null) {
+                Set<String> m = nodeMembers.get(og);
                 m.remove(n);
                 if (m.isEmpty()) {
-                    nodeMembers.remove(old);
+                    nodeMembers.remove(og);
                 }
-                pendingNodes.add(old);
+                pendingNodes.add(og);
             }
-            GraphElement.Node node = model.nodes.get(n);
-            if (node != null && moduleSelected(node)) {
-                String g = group(node);
-                nodeOut.put(n, g);
-                nodeMembers.computeIfAbsent(g, k -> new HashSet<>()).add(n);
-                pendingNodes.add(g);
+            if (now == null) {
+                nodeOut.remove(n);
+            } else {
+                nodeOut.put(n, now);
+                if (moved) {
+                    nodeMembers.computeIfAbsent(ng, k -> new HashSet<>()).add(n);
+                }
+                pendingNodes.add(ng); // its attributes (or its group's) changed
             }
-            edgesToDo.addAll(model.edgesOf(n));
+            if (moved || old != null && now != null && old.addressMatch() != now.addressMatch()) {
+                edgesToDo.addAll(model.edgesOf(n)); // its visibility flipped: only then its edges
+            }
         }
         for (String e : edgesToDo) {
-            String old = edgeOut.remove(e);
+            GraphElement.Edge edge = model.edges.get(e);
+            String oid = edge == null ? null : outputEdge(edge);
+            String old = edgeOut.get(e);
+            if (old != null && old.equals(oid)) {
+                pendingEdges.add(oid); // same output edge, new attributes
+                continue;
+            }
             if (old != null) {
+                edgeOut.remove(e);
                 OutEdge o = outEdges.get(old);
                 o.members.remove(e);
                 pendingEdges.add(old);
@@ -134,38 +161,57 @@ final class ViewerProjection {
                     degree(o.target, -1);
                 }
             }
-            GraphElement.Edge edge = model.edges.get(e);
-            if (edge == null || !passes(edge)) {
+            if (oid == null) {
                 continue;
-            }
-            String gs = nodeOut.get(edge.source());
-            String gt = nodeOut.get(edge.target());
-            String oid;
-            String src;
-            String tgt;
-            if (config.level() == ViewerConfig.Level.HOSTS) {
-                oid = edge.id();
-                src = gs;
-                tgt = gt;
-            } else {
-                if (gs.equals(gt)) {
-                    continue; // inside one group: not drawn
-                }
-                src = gs.compareTo(gt) < 0 ? gs : gt;
-                tgt = src == gs ? gt : gs;
-                oid = src + "|" + tgt;
             }
             OutEdge o = outEdges.get(oid);
             if (o == null) {
-                o = new OutEdge(src, tgt);
+                o = new OutEdge(outSource, outTarget);
                 outEdges.put(oid, o);
-                degree(src, 1);
-                degree(tgt, 1);
+                degree(outSource, 1);
+                degree(outTarget, 1);
             }
             o.members.add(e);
             edgeOut.put(e, oid);
             pendingEdges.add(oid);
         }
+    }
+
+    /** Set by {@link #outputEdge}: the output ends of the edge it returned. */
+    private String outSource;
+    private String outTarget;
+
+    /** The output edge id an input edge belongs to, or null when it does not pass (or lies inside one group). */
+    private String outputEdge(GraphElement.Edge edge) {
+        if (!passes(edge)) {
+            return null;
+        }
+        String gs = nodeOut.get(edge.source()).group();
+        String gt = nodeOut.get(edge.target()).group();
+        if (config.level() == ViewerConfig.Level.HOSTS) {
+            outSource = gs;
+            outTarget = gt;
+            return edge.id();
+        }
+        if (gs.equals(gt)) {
+            return null; // inside one group: not drawn
+        }
+        outSource = gs.compareTo(gt) < 0 ? gs : gt;
+        outTarget = outSource == gs ? gt : gs;
+        return outSource + "|" + outTarget;
+    }
+
+    /** The filter state of {@code n}; {@code old} again when what it depends on (address, name) did not change. */
+    private NodeState state(GraphElement.Node n, NodeState old) {
+        Object addr = n.attributes().get(ADDR);
+        Object name = n.attributes().get(NAME);
+        if (old != null && java.util.Objects.equals(addr, old.addr()) && (config.level() != ViewerConfig.Level.DOMAIN
+                || java.util.Objects.equals(name, old.name()))) {
+            return old; // the common change (last_seen, probes): no parsing, no new group id
+        }
+        byte[] a = Addresses.parse((String) addr);
+        boolean match = config.addresses().isEmpty() || addressMatches(a);
+        return new NodeState(group(n, a), match, addr, name);
     }
 
     private void degree(String node, int d) {
@@ -186,15 +232,12 @@ final class ViewerProjection {
         if (!moduleSelected(e)) {
             return false;
         }
-        GraphElement.Node s = model.nodes.get(e.source());
-        GraphElement.Node t = model.nodes.get(e.target());
-        if (s == null || t == null || !nodeOut.containsKey(s.id()) || !nodeOut.containsKey(t.id())) {
+        NodeState s = nodeOut.get(e.source());
+        NodeState t = nodeOut.get(e.target());
+        if (s == null || t == null || !s.addressMatch() && !t.addressMatch()) {
             return false;
         }
         Map<String, Object> a = e.attributes();
-        if (!config.addresses().isEmpty() && !addressMatches(s) && !addressMatches(t)) {
-            return false;
-        }
         if (!config.protocols().isEmpty() && !intersects(a.get(PROTOCOLS), config.protocols())) {
             return false;
         }
@@ -218,7 +261,14 @@ final class ViewerProjection {
     }
 
     private boolean addressMatches(GraphElement.Node n) {
-        byte[] a = Addresses.parse((String) n.attributes().get(ADDR));
+        NodeState st = nodeOut.get(n.id());
+        return st != null ? st.addressMatch() : addressMatches(Addresses.parse((String) n.attributes().get(ADDR)));
+    }
+
+    private boolean addressMatches(byte[] a) {
+        if (a == null) {
+            return false;
+        }
         for (Cidr c : config.addresses()) {
             if (c.contains(a)) {
                 return true;
@@ -239,10 +289,9 @@ final class ViewerProjection {
     }
 
     /** The output node id of an input node at this level of detail. */
-    private String group(GraphElement.Node n) {
+    private String group(GraphElement.Node n, byte[] a) {
         switch (config.level()) {
             case SUBNET -> {
-                byte[] a = Addresses.parse((String) n.attributes().get(ADDR));
                 if (a != null) {
                     int bits = a.length == 4 ? config.prefix4() : config.prefix6();
                     return "net:" + Addresses.text(Addresses.mask(a, bits)) + "/" + bits;
@@ -277,63 +326,112 @@ final class ViewerProjection {
         return s.substring(i + 1);
     }
 
-    /** The operations that bring the viewer from what it holds to what it should hold, in a safe order. */
+    /** What changed at the last {@link #drain}: output id -> what the viewer held before (null: absent). */
+    private Map<String, GraphElement.Node> changedNodes = new HashMap<>();
+    private Map<String, GraphElement.Edge> changedEdges = new HashMap<>();
+
+    /**
+     * The operations that bring the viewer from what it holds to what it should hold, in a safe order; what it held
+     * before for each changed element is kept until the next drain ({@link #changedNodes()}), for viewers that missed
+     * this diff.
+     */
     List<GraphOp> drain() {
-        List<GraphOp> delEdges = new ArrayList<>();
-        List<GraphOp> delNodes = new ArrayList<>();
-        List<GraphOp> nodes = new ArrayList<>();
-        List<GraphOp> edges = new ArrayList<>();
         Set<String> pn = pendingNodes;
         Set<String> pe = pendingEdges;
         pendingNodes = new HashSet<>();
         pendingEdges = new HashSet<>();
+        changedNodes = new HashMap<>();
+        changedEdges = new HashMap<>();
         for (String id : pe) {
             GraphElement.Edge now = outEdge(id);
-            GraphElement.Edge was = sentEdges.get(id);
+            GraphElement.Edge was = now == null ? sentEdges.remove(id) : sentEdges.put(id, now);
+            if (was != now) {
+                changedEdges.put(id, was);
+            }
+        }
+        for (String id : pn) {
+            GraphElement.Node now = outNode(id);
+            GraphElement.Node was = now == null ? sentNodes.remove(id) : sentNodes.put(id, now);
+            if (was != now) {
+                changedNodes.put(id, was);
+            }
+        }
+        return diff(changedNodes, changedEdges);
+    }
+
+    /** Output id -> held before the last drain (null: absent), for the nodes whose output changed then. */
+    Map<String, GraphElement.Node> changedNodes() {
+        return changedNodes;
+    }
+
+    Map<String, GraphElement.Edge> changedEdges() {
+        return changedEdges;
+    }
+
+    /** What the viewers of this projection hold once they have applied the last drain (do not modify). */
+    Map<String, GraphElement.Node> heldNodes() {
+        return sentNodes;
+    }
+
+    Map<String, GraphElement.Edge> heldEdges() {
+        return sentEdges;
+    }
+
+    /**
+     * The operations, in a safe order, that bring a viewer holding {@code wasNodes}/{@code wasEdges} (for these ids;
+     * null: absent) to what this projection holds now ({@link #heldNodes()}): O(ids), whatever the graph size.
+     */
+    List<GraphOp> diff(Map<String, GraphElement.Node> wasNodes, Map<String, GraphElement.Edge> wasEdges) {
+        List<GraphOp> delEdges = new ArrayList<>();
+        List<GraphOp> delNodes = new ArrayList<>();
+        List<GraphOp> nodes = new ArrayList<>();
+        List<GraphOp> edges = new ArrayList<>();
+        wasEdges.forEach((id, was) -> {
+            GraphElement.Edge now = sentEdges.get(id);
             if (now == null) {
                 if (was != null) {
-                    sentEdges.remove(id);
                     delEdges.add(new GraphOp.DeleteEdge(id));
                 }
             } else if (was == null) {
-                sentEdges.put(id, now);
                 edges.add(new GraphOp.AddEdge(now));
             } else if (!was.source().equals(now.source()) || !was.target().equals(now.target())) {
-                sentEdges.put(id, now);
                 delEdges.add(new GraphOp.DeleteEdge(id));
                 edges.add(new GraphOp.AddEdge(now));
             } else if (was != now) {
-                sentEdges.put(id, now);
                 GraphOp c = change(id, was.attributes(), now.attributes(), false);
                 if (c != null) {
                     edges.add(c);
                 }
             }
-        }
-        for (String id : pn) {
-            GraphElement.Node now = outNode(id);
-            GraphElement.Node was = sentNodes.get(id);
+        });
+        wasNodes.forEach((id, was) -> {
+            GraphElement.Node now = sentNodes.get(id);
             if (now == null) {
                 if (was != null) {
-                    sentNodes.remove(id);
                     delNodes.add(new GraphOp.DeleteNode(id));
                 }
             } else if (was == null) {
-                sentNodes.put(id, now);
                 nodes.add(new GraphOp.AddNode(now));
             } else if (was != now) {
-                sentNodes.put(id, now);
                 GraphOp c = change(id, was.attributes(), now.attributes(), true);
                 if (c != null) {
                     nodes.add(c);
                 }
             }
-        }
+        });
         List<GraphOp> ops = new ArrayList<>(delEdges.size() + delNodes.size() + nodes.size() + edges.size());
         ops.addAll(delEdges);
         ops.addAll(delNodes);
         ops.addAll(nodes);
         ops.addAll(edges);
+        return ops;
+    }
+
+    /** Everything this projection holds, as additions (nodes first): a viewer's snapshot. */
+    List<GraphOp> snapshot() {
+        List<GraphOp> ops = new ArrayList<>(sentNodes.size() + sentEdges.size());
+        sentNodes.values().forEach(n -> ops.add(new GraphOp.AddNode(n)));
+        sentEdges.values().forEach(e -> ops.add(new GraphOp.AddEdge(e)));
         return ops;
     }
 
@@ -401,7 +499,7 @@ final class ViewerProjection {
         for (String m : o.members) {
             GraphElement.Edge e = model.edges.get(m);
             directed |= e.directed();
-            agg.add(e.attributes(), !o.source.equals(nodeOut.get(e.source())));
+            agg.add(e.attributes(), !o.source.equals(nodeOut.get(e.source()).group()));
         }
         Map<String, Object> a = agg.result();
         a.put(MEMBERS, (long) o.members.size());

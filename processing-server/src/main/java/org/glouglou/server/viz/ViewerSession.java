@@ -5,17 +5,20 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.glouglou.server.viz.format.GraphFormatWriter;
+import org.glouglou.spi.graph.GraphElement;
 import org.glouglou.spi.graph.GraphOp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One authenticated viewer connection as the viewer thread sees it (issue 5): its {@link ViewerProjection}, its
- * format writer and its step sequence. Each tick sends what changed for this viewer, then a step marker. Slow viewers:
- * while the channel is not writable (Netty's high water mark) the viewer is skipped and its changes coalesce per
- * element; after {@link #SLOW_TICKS} ticks behind, the backlog is dropped and the viewer gets a notice and a fresh
+ * One authenticated viewer connection as the viewer thread sees it (issue 5): the {@link SharedProjection} of its
+ * configuration, its format writer and its step sequence. Each tick sends what changed for this viewer (the view's
+ * shared, once-encoded diff when the viewer is up to date), then its own step marker. Slow viewers: while the channel
+ * is not writable (Netty's high water mark) the viewer is skipped and its changes coalesce per element in its backlog; after {@link #SLOW_TICKS} ticks behind, the backlog is dropped and the viewer gets a notice and a fresh
  * snapshot when it reads again; past {@link #MAX_PENDING_BYTES} queued it is disconnected. Either way the viewer
  * thread never waits for a socket, so one slow viewer delays no other and never the ingest. All methods but
  * {@link #requestClose} run on the viewer thread.
@@ -35,12 +38,20 @@ final class ViewerSession {
     private final ViewerHub hub;
     private final Channel channel;
     final String user;
-    private ViewerProjection projection;
+    private SharedProjection view;
     private GraphFormatWriter writer;
     private long seq;
     private String resyncKind;
     private String resyncMessage;
     private final List<GraphOp> notices = new ArrayList<>();
+    /** True while the viewer holds nothing of its view: the next step it can take sends all of it. */
+    private boolean full;
+    /**
+     * Elements that changed since the viewer last held its view's state, with what it holds of each (null: absent):
+     * filled while it cannot take the shared diff (slow socket, configuration change), coalesced per element.
+     */
+    private final Map<String, GraphElement.Node> backlogNodes = new HashMap<>();
+    private final Map<String, GraphElement.Edge> backlogEdges = new HashMap<>();
     private int blockedTicks;
     private int quietTicks;
     private boolean closed;
@@ -59,14 +70,15 @@ final class ViewerSession {
         if (closed) {
             return;
         }
-        if (projection == null) {
+        if (view == null) {
             writer = GraphFormatWriter.forName(c.format());
-            projection = new ViewerProjection(hub.model(), c);
             preamble = ("{\"ok\":{\"format\":\"" + c.format() + "\",\"viewer\":\"" + user.replace("\"", "")
                     + "\"}}\n").getBytes(StandardCharsets.UTF_8);
             if (!hub.redisUp()) {
                 notices.add(new GraphOp.Notice("redis_unavailable", "the server has no Redis snapshot yet"));
             }
+            view = hub.join(this, c);
+            full = true;
             hub.add(this);
             return;
         }
@@ -74,7 +86,26 @@ final class ViewerSession {
             close("the format cannot change on a connection (reconnect with format " + c.format() + ")");
             return;
         }
-        projection.reset(c);
+        SharedProjection old = view;
+        view = hub.join(this, c);
+        if (view != old) {
+            if (!full) {
+                // what the viewer holds: the old view's state, but for the elements it has not caught up on yet
+                old.projection.heldNodes().forEach(backlogNodes::putIfAbsent);
+                old.projection.heldEdges().forEach(backlogEdges::putIfAbsent);
+                for (String id : view.projection.heldNodes().keySet()) {
+                    if (!backlogNodes.containsKey(id)) {
+                        backlogNodes.put(id, old.projection.heldNodes().get(id));
+                    }
+                }
+                for (String id : view.projection.heldEdges().keySet()) {
+                    if (!backlogEdges.containsKey(id)) {
+                        backlogEdges.put(id, old.projection.heldEdges().get(id));
+                    }
+                }
+            }
+            hub.leave(this, old);
+        }
         notices.add(new GraphOp.Notice("config", "configuration applied"));
     }
 
@@ -85,26 +116,33 @@ final class ViewerSession {
 
     /** Everything the viewer holds is replaced by a fresh snapshot at the next tick it can take. */
     void resync(String kind, String message) {
-        if (projection == null) {
+        if (view == null) {
             return;
         }
         resyncKind = kind;
         resyncMessage = message;
-        projection.forgetSent();
+        full = true;
+        backlogNodes.clear();
+        backlogEdges.clear();
     }
 
-    void tick(GraphModel.Dirty dirty, long now) {
-        if (closed || projection == null) {
+    /** After every view has applied this tick's changes: sends what changed for this viewer, then a step. */
+    void tick(long now) {
+        if (closed || view == null) {
             return;
-        }
-        if (!dirty.isEmpty()) {
-            projection.update(dirty.nodes(), dirty.edges());
         }
         if (!channel.isActive()) {
             close(null);
             return;
         }
-        if (!channel.isWritable()) {
+        boolean writable = channel.isWritable();
+        boolean behind = full || !backlogNodes.isEmpty() || !backlogEdges.isEmpty() || !writable;
+        if (behind && !full) {
+            // it missed (or will miss) this diff: remember what it holds of each element that changed
+            view.projection.changedNodes().forEach(backlogNodes::putIfAbsent);
+            view.projection.changedEdges().forEach(backlogEdges::putIfAbsent);
+        }
+        if (!writable) {
             blockedTicks++;
             long queued = channel.unsafe().outboundBuffer() == null
                     ? 0
@@ -116,9 +154,27 @@ final class ViewerSession {
                         blockedTicks);
                 resync("slow_viewer", "you fell " + blockedTicks + " ticks behind: backlog dropped, fresh snapshot");
             }
-            return; // its changes coalesce in the projection meanwhile
+            return; // its changes coalesce in its backlog meanwhile
         }
         blockedTicks = 0;
+        if (!behind) {
+            // the common case: the shared diff, encoded once for every viewer of this view and format
+            boolean changed = !view.diff().isEmpty();
+            if (!changed && notices.isEmpty() && ++quietTicks < HEARTBEAT_TICKS) {
+                return;
+            }
+            quietTicks = 0;
+            if (changed) {
+                ByteBuf shared = view.encoded(writer, channel.alloc());
+                bytesSent += shared.readableBytes();
+                channel.write(shared, channel.voidPromise());
+            }
+            List<GraphOp> own = new ArrayList<>(notices);
+            notices.clear();
+            own.add(new GraphOp.Step(++seq, now));
+            send(own);
+            return;
+        }
         List<GraphOp> ops = new ArrayList<>();
         if (resyncKind != null) {
             ops.add(new GraphOp.Notice(resyncKind, resyncMessage));
@@ -128,10 +184,14 @@ final class ViewerSession {
         }
         ops.addAll(notices);
         notices.clear();
-        ops.addAll(projection.drain());
-        if (ops.isEmpty() && ++quietTicks < HEARTBEAT_TICKS && preamble == null) {
-            return;
+        if (full) {
+            ops.addAll(view.projection.snapshot());
+        } else {
+            ops.addAll(view.projection.diff(backlogNodes, backlogEdges));
         }
+        full = false;
+        backlogNodes.clear();
+        backlogEdges.clear();
         quietTicks = 0;
         ops.add(new GraphOp.Step(++seq, now));
         send(ops);
@@ -164,6 +224,9 @@ final class ViewerSession {
         }
         closed = true;
         hub.remove(this);
+        if (view != null) {
+            hub.leave(this, view);
+        }
         if (reason != null && channel.isActive()) {
             LOG.info("viewer {} {}: closing: {}", user, channel.remoteAddress(), reason);
             ByteBuf b = channel.alloc().buffer();

@@ -125,6 +125,7 @@ public final class SnapshotBench {
         System.gc();
         System.out.printf("heap used after GC: %.0f MB (model + %d viewer projections)%n", (rt.totalMemory() - rt
                 .freeMemory()) / 1e6, viewers);
+        java.lang.ref.Reference.reachabilityFence(ps); // else the projections are collected before the figure
     }
 
     private static Map<String, String> link(String a, String b, Random rnd) {

@@ -3,6 +3,7 @@ package org.glouglou.server.viz.format;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.glouglou.spi.graph.GraphElement;
 import org.glouglou.spi.graph.GraphOp;
 import org.graphstream.stream.netstream.NetStreamEncoder;
@@ -10,7 +11,7 @@ import org.graphstream.stream.netstream.NetStreamEncoder;
 /**
  * GraphStream NetStream frames (issue 5), made by gs-core 2.0's own {@link NetStreamEncoder} so that gs-core's
  * {@code NetStreamDecoder} reads them into a graph: each frame is an int32 big-endian size (itself included), the
- * stream id, the command, the source id, the time id and the payload. Time ids grow by one per frame over the whole
+ * stream id, the command, the source id, the time id and the payload. Time ids grow with every frame over the whole
  * connection, because a GraphStream graph drops an event whose time id it has already seen from that source. A step
  * is {@code stepBegins} with the sequence number as its time; a resync is {@code graphCleared}; a notice is the graph
  * attribute {@code gg.notice} ("kind: message").
@@ -23,8 +24,13 @@ public final class NetStreamWriter implements GraphFormatWriter {
     public static final String SOURCE = "glouglou-server";
     public static final String NOTICE_ATTRIBUTE = "gg.notice";
 
+    /**
+     * Time ids come from one counter for the whole server, not one per connection: the same encoded diff is written
+     * to several viewers (issue 5, fan-out), and each of them must still see ids that only grow. Gaps are harmless.
+     */
+    private static final AtomicLong TIME = new AtomicLong();
+
     private ByteBuf out;
-    private long time;
     private final NetStreamEncoder encoder = new NetStreamEncoder(STREAM, b -> out.writeBytes(b));
 
     @Override
@@ -47,44 +53,45 @@ public final class NetStreamWriter implements GraphFormatWriter {
     private void write(GraphOp op) {
         if (op instanceof GraphOp.AddNode a) {
             GraphElement.Node n = a.node();
-            encoder.nodeAdded(SOURCE, ++time, n.id());
-            n.attributes().forEach((k, v) -> encoder.nodeAttributeAdded(SOURCE, ++time, n.id(), k, v));
+            encoder.nodeAdded(SOURCE, TIME.incrementAndGet(), n.id());
+            n.attributes().forEach((k, v) -> encoder.nodeAttributeAdded(SOURCE, TIME.incrementAndGet(), n.id(), k, v));
         } else if (op instanceof GraphOp.ChangeNode c) {
             Map<String, Object> prev = c.previous();
             c.set().forEach((k, v) -> {
                 Object old = prev == null ? null : prev.get(k);
                 if (old == null) {
-                    encoder.nodeAttributeAdded(SOURCE, ++time, c.id(), k, v);
+                    encoder.nodeAttributeAdded(SOURCE, TIME.incrementAndGet(), c.id(), k, v);
                 } else {
-                    encoder.nodeAttributeChanged(SOURCE, ++time, c.id(), k, old, v);
+                    encoder.nodeAttributeChanged(SOURCE, TIME.incrementAndGet(), c.id(), k, old, v);
                 }
             });
-            c.removed().forEach(k -> encoder.nodeAttributeRemoved(SOURCE, ++time, c.id(), k));
+            c.removed().forEach(k -> encoder.nodeAttributeRemoved(SOURCE, TIME.incrementAndGet(), c.id(), k));
         } else if (op instanceof GraphOp.DeleteNode d) {
-            encoder.nodeRemoved(SOURCE, ++time, d.id());
+            encoder.nodeRemoved(SOURCE, TIME.incrementAndGet(), d.id());
         } else if (op instanceof GraphOp.AddEdge a) {
             GraphElement.Edge e = a.edge();
-            encoder.edgeAdded(SOURCE, ++time, e.id(), e.source(), e.target(), e.directed());
-            e.attributes().forEach((k, v) -> encoder.edgeAttributeAdded(SOURCE, ++time, e.id(), k, v));
+            encoder.edgeAdded(SOURCE, TIME.incrementAndGet(), e.id(), e.source(), e.target(), e.directed());
+            e.attributes().forEach((k, v) -> encoder.edgeAttributeAdded(SOURCE, TIME.incrementAndGet(), e.id(), k, v));
         } else if (op instanceof GraphOp.ChangeEdge c) {
             Map<String, Object> prev = c.previous();
             c.set().forEach((k, v) -> {
                 Object old = prev == null ? null : prev.get(k);
                 if (old == null) {
-                    encoder.edgeAttributeAdded(SOURCE, ++time, c.id(), k, v);
+                    encoder.edgeAttributeAdded(SOURCE, TIME.incrementAndGet(), c.id(), k, v);
                 } else {
-                    encoder.edgeAttributeChanged(SOURCE, ++time, c.id(), k, old, v);
+                    encoder.edgeAttributeChanged(SOURCE, TIME.incrementAndGet(), c.id(), k, old, v);
                 }
             });
-            c.removed().forEach(k -> encoder.edgeAttributeRemoved(SOURCE, ++time, c.id(), k));
+            c.removed().forEach(k -> encoder.edgeAttributeRemoved(SOURCE, TIME.incrementAndGet(), c.id(), k));
         } else if (op instanceof GraphOp.DeleteEdge d) {
-            encoder.edgeRemoved(SOURCE, ++time, d.id());
+            encoder.edgeRemoved(SOURCE, TIME.incrementAndGet(), d.id());
         } else if (op instanceof GraphOp.Clear) {
-            encoder.graphCleared(SOURCE, ++time);
+            encoder.graphCleared(SOURCE, TIME.incrementAndGet());
         } else if (op instanceof GraphOp.Step s) {
-            encoder.stepBegins(SOURCE, ++time, s.seq());
+            encoder.stepBegins(SOURCE, TIME.incrementAndGet(), s.seq());
         } else if (op instanceof GraphOp.Notice n) {
-            encoder.graphAttributeAdded(SOURCE, ++time, NOTICE_ATTRIBUTE, n.kind() + ": " + n.message());
+            encoder.graphAttributeAdded(SOURCE, TIME.incrementAndGet(), NOTICE_ATTRIBUTE,
+                    n.kind() + ": " + n.message());
         }
     }
 }
