@@ -2,11 +2,9 @@ package org.glouglou.probe;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +25,7 @@ import org.glouglou.protocol.session.ProbeSecrets;
 import org.glouglou.protocol.session.ProbeSession;
 import org.glouglou.relay.Relay;
 import org.glouglou.relay.RelayMain;
+import org.glouglou.platform.DaemonCommandLine;
 import org.glouglou.spi.ConfigException;
 import org.glouglou.spi.EventSink;
 import org.glouglou.spi.GlouglouModule;
@@ -146,42 +145,7 @@ public final class ProbeMain implements Callable<Integer> {
             err.println("glouglou probe: " + e.getMessage());
             return 2;
         }
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        cmd.setParameterExceptionHandler((ex, a) -> {
-            err.println("glouglou probe: " + ex.getMessage() + " (see --help)");
-            return 2;
-        });
-        cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
-            if (ex instanceof ConfigException) {
-                err.println("glouglou probe: " + ex.getMessage());
-                return 2;
-            }
-            err.println("glouglou probe: " + ex);
-            LOG.debug("failure", ex);
-            return 1;
-        });
-        Path configFile = findConfig(args);
-        if (configFile != null) {
-            if (!Files.isReadable(configFile)) {
-                err.println("glouglou probe: cannot read config file " + configFile);
-                return 2;
-            }
-            cmd.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(configFile.toFile()));
-        }
-        return cmd.execute(args);
-    }
-
-    private static Path findConfig(String[] args) {
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--config") && i + 1 < args.length) {
-                return Path.of(args[i + 1]);
-            }
-            if (args[i].startsWith("--config=")) {
-                return Path.of(args[i].substring("--config=".length()));
-            }
-        }
-        return null;
+        return DaemonCommandLine.execute("glouglou probe", cmd, args, out, err);
     }
 
     @Override

@@ -93,4 +93,48 @@ public final class Wire {
                     + in.readableBytes() + " left");
         }
     }
+
+    /**
+     * RFC 5952 text of a 4- or 16-byte address: dotted quad, or IPv6 in lower case with the longest run of two or more
+     * zero groups as "::". The one text form of addresses in JSON, Redis keys and viewer streams.
+     */
+    public static String addressText(byte[] b) {
+        if (b.length == 4) {
+            return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + "." + (b[3] & 0xff);
+        }
+        int[] g = new int[8];
+        for (int i = 0; i < 8; i++) {
+            g[i] = (b[2 * i] & 0xff) << 8 | b[2 * i + 1] & 0xff;
+        }
+        int bestStart = -1;
+        int bestLen = 1;
+        for (int i = 0; i < 8;) {
+            if (g[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && g[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                bestStart = i;
+                bestLen = j - i;
+            }
+            i = j;
+        }
+        StringBuilder s = new StringBuilder(39);
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                s.append("::");
+                i += bestLen - 1;
+                continue;
+            }
+            if (s.length() > 0 && s.charAt(s.length() - 1) != ':') {
+                s.append(':');
+            }
+            s.append(Integer.toHexString(g[i]));
+        }
+        return s.toString();
+    }
 }

@@ -1,5 +1,7 @@
 package org.glouglou.server.viz;
 
+import org.glouglou.protocol.Wire;
+
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -61,44 +63,8 @@ final class Addresses {
         return m;
     }
 
-    /** RFC 5952 text: dotted quad, or IPv6 with the longest run of two or more zero groups as "::". */
+    /** RFC 5952 text of an address (see {@link Wire#addressText}). */
     static String text(byte[] b) {
-        if (b.length == 4) {
-            return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + "." + (b[3] & 0xff);
-        }
-        int[] g = new int[8];
-        for (int i = 0; i < 8; i++) {
-            g[i] = (b[2 * i] & 0xff) << 8 | b[2 * i + 1] & 0xff;
-        }
-        int bestStart = -1;
-        int bestLen = 1;
-        for (int i = 0; i < 8;) {
-            if (g[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && g[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLen) {
-                bestStart = i;
-                bestLen = j - i;
-            }
-            i = j;
-        }
-        StringBuilder s = new StringBuilder(39);
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                s.append("::");
-                i += bestLen - 1;
-                continue;
-            }
-            if (s.length() > 0 && s.charAt(s.length() - 1) != ':') {
-                s.append(':');
-            }
-            s.append(Integer.toHexString(g[i]));
-        }
-        return s.toString();
+        return Wire.addressText(b);
     }
 }
