@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,6 +25,8 @@ import org.glouglou.protocol.session.ProbeSession;
 import org.glouglou.relay.Relay;
 import org.glouglou.relay.RelayMain;
 import org.glouglou.platform.DaemonCommandLine;
+import org.glouglou.platform.HostPort;
+import org.glouglou.platform.Privileges;
 import org.glouglou.spi.ConfigException;
 import org.glouglou.spi.EventSink;
 import org.glouglou.spi.GlouglouModule;
@@ -226,8 +227,9 @@ public final class ProbeMain implements Callable<Integer> {
             sink = pipeline[0];
             if (relayListen != null) {
                 // the relay's hop id is this probe's: its upstream (our receiver) knows it
-                relay = new Relay(registry, Relay.Settings.defaults(RelayMain.address("--relay-listen", relayListen,
-                        4430), ProbeSecrets.load(relaySecrets)).withMaxDatagram(maxDatagram), id, pipeline[0], null);
+                relay = new Relay(registry, Relay.Settings.defaults(HostPort.resolve("--relay-listen", relayListen,
+                        4430, true), ProbeSecrets.load(relaySecrets)).withMaxDatagram(maxDatagram), id, pipeline[0],
+                        null);
                 relay.bind();
             }
         }
@@ -235,7 +237,7 @@ public final class ProbeMain implements Callable<Integer> {
             s.openPrivileged();
         }
         if (!keepPrivileges) {
-            PrivilegeDrop.apply(user, chroot);
+            Privileges.dropIfRoot("probe", user, chroot);
         }
 
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -363,12 +365,7 @@ public final class ProbeMain implements Callable<Integer> {
             throw new ConfigException("no secret: give --secret-file FILE (make one with 'glouglou probe"
                     + " --new-secret ID > FILE' and add the same line to the server's secrets file)");
         }
-        ProbeSecrets s = ProbeSecrets.load(secretFile);
-        if (s.size() != 1) {
-            throw new ConfigException(secretFile + " must hold exactly one line '<id> <base64 secret>', it has "
-                    + s.size());
-        }
-        ProbeSecrets.Entry e = s.all().get(0);
+        ProbeSecrets.Entry e = ProbeSecrets.loadOwn(secretFile);
         if (probeId != null && probeId != e.probeId()) {
             throw new ConfigException("--probe-id " + probeId + " differs from the id " + e.probeId() + " in "
                     + secretFile);
@@ -379,38 +376,9 @@ public final class ProbeMain implements Callable<Integer> {
     static List<InetSocketAddress> resolve(List<String> specs) throws ConfigException {
         List<InetSocketAddress> out = new ArrayList<>();
         for (String spec : specs) {
-            String host = spec;
-            int port = 4430;
-            int colon = spec.lastIndexOf(':');
-            if (spec.startsWith("[")) {
-                int close = spec.indexOf(']');
-                host = spec.substring(1, close);
-                if (close + 1 < spec.length() && spec.charAt(close + 1) == ':') {
-                    port = parsePort(spec, spec.substring(close + 2));
-                }
-            } else if (colon > 0 && spec.indexOf(':') == colon) {
-                host = spec.substring(0, colon);
-                port = parsePort(spec, spec.substring(colon + 1));
-            }
-            try {
-                out.add(new InetSocketAddress(InetAddress.getByName(host), port));
-            } catch (UnknownHostException e) {
-                throw new ConfigException("cannot resolve server '" + host + "': check the name or give an address");
-            }
+            out.add(HostPort.resolve("--server", spec, 4430, false));
         }
         return out;
-    }
-
-    private static int parsePort(String spec, String p) throws ConfigException {
-        try {
-            int port = Integer.parseInt(p);
-            if (port >= 1 && port <= 65535) {
-                return port;
-            }
-        } catch (NumberFormatException e) {
-            // fall through to the message
-        }
-        throw new ConfigException("bad port in '" + spec + "': give HOST:PORT with a port from 1 to 65535");
     }
 
     private static String hostName() {

@@ -10,6 +10,7 @@ import java.security.SecureRandom;
 import java.time.ZoneId;
 import java.util.List;
 import org.glouglou.spi.ConfigException;
+import org.slf4j.LoggerFactory;
 
 /**
  * Drops root for good after the privileged handles are open (issue 4; OpenBSD ntpd/relayd order: open, drop, then
@@ -79,6 +80,23 @@ public final class Privileges {
     /** True when the process runs as root (effective uid 0). */
     public static boolean isRoot() {
         return LibC.INSTANCE.geteuid() == 0;
+    }
+
+    /**
+     * The drop every daemon makes once its privileged handles are open: as root, becomes {@code user} (optionally
+     * chrooted) and logs it; started unprivileged (for instance with CAP_NET_RAW only) there is nothing to drop, but a
+     * chroot cannot be honoured.
+     *
+     * @param daemon the daemon's name, for the message ("probe")
+     */
+    public static void dropIfRoot(String daemon, String user, Path chrootOrNull) throws ConfigException {
+        if (!isRoot()) {
+            if (chrootOrNull != null) {
+                throw new ConfigException("--chroot needs the " + daemon + " to start as root");
+            }
+            return;
+        }
+        LoggerFactory.getLogger(Privileges.class).info("dropped privileges: {}", drop(user, chrootOrNull));
     }
 
     /**

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +16,7 @@ import org.glouglou.protocol.session.ProbeSession;
 import org.glouglou.protocol.transport.ExportPipeline;
 import org.glouglou.protocol.transport.Uplink;
 import org.glouglou.platform.DaemonCommandLine;
+import org.glouglou.platform.HostPort;
 import org.glouglou.spi.ConfigException;
 import org.glouglou.spi.ModuleRegistry;
 import org.slf4j.Logger;
@@ -121,15 +121,15 @@ public final class RelayMain implements Callable<Integer> {
             throw new ConfigException("--chroot and --keep-privileges exclude each other");
         }
         ProbeSecrets probes = ProbeSecrets.load(secrets);
-        ProbeSecrets.Entry identity = identity(secretFile);
+        ProbeSecrets.Entry identity = ProbeSecrets.loadOwn(secretFile);
         if (probes.get(identity.probeId()) != null) {
             throw new ConfigException(secrets + " lists the relay's own id " + identity.probeId()
                     + ": a relay's id must differ from its probes' ids");
         }
-        InetSocketAddress listenAt = address("--listen", listen, 4430);
+        InetSocketAddress listenAt = HostPort.resolve("--listen", listen, 4430, true);
         List<InetSocketAddress> ups = new ArrayList<>();
         for (String u : upstreams) {
-            InetSocketAddress a = address("--upstream", u, 4430);
+            InetSocketAddress a = HostPort.resolve("--upstream", u, 4430, false);
             if (a.equals(listenAt)) {
                 throw new ConfigException("--upstream " + u + " is the relay's own --listen address: a loop");
             }
@@ -147,7 +147,8 @@ public final class RelayMain implements Callable<Integer> {
                 rateLimit, flushMillis, statsSeconds), identity.probeId(), pipeline, uplink);
         r.bind();
         if (!keepPrivileges) {
-            dropPrivileges(user, chroot);
+            // sockets are open; from here on nothing needs root, and the datagrams to come are untrusted
+            Privileges.dropIfRoot("relay", user, chroot);
         }
         relay = r;
         r.start();
@@ -171,67 +172,6 @@ public final class RelayMain implements Callable<Integer> {
 
     Relay relay() {
         return relay;
-    }
-
-    /** Sockets are open; from here on nothing needs root, and the datagrams to come are untrusted. */
-    static void dropPrivileges(String user, Path chroot) throws ConfigException {
-        if (!Privileges.isRoot()) {
-            if (chroot != null) {
-                throw new ConfigException("--chroot needs the relay to start as root");
-            }
-            return;
-        }
-        LOG.info("dropped privileges: {}", Privileges.drop(user, chroot));
-    }
-
-    static ProbeSecrets.Entry identity(Path file) throws ConfigException {
-        ProbeSecrets s = ProbeSecrets.load(file);
-        if (s.size() != 1) {
-            throw new ConfigException(file + " must hold exactly one line '<id> <base64 secret>', it has " + s.size());
-        }
-        return s.all().get(0);
-    }
-
-    /** HOST:PORT, [V6]:PORT, or HOST alone (port {@code defaultPort}). */
-    public static InetSocketAddress address(String option, String spec, int defaultPort) throws ConfigException {
-        String host = spec;
-        String port = null;
-        if (spec.startsWith("[")) {
-            int close = spec.indexOf(']');
-            if (close < 0) {
-                throw new ConfigException(option + " " + spec + ": missing ']' (give [V6ADDR]:PORT)");
-            }
-            host = spec.substring(1, close);
-            if (close + 1 < spec.length()) {
-                if (spec.charAt(close + 1) != ':') {
-                    throw new ConfigException(option + " " + spec + ": expected [V6ADDR]:PORT");
-                }
-                port = spec.substring(close + 2);
-            }
-        } else if (spec.indexOf(':') > 0 && spec.indexOf(':') == spec.lastIndexOf(':')) {
-            host = spec.substring(0, spec.indexOf(':'));
-            port = spec.substring(spec.indexOf(':') + 1);
-        }
-        int p = defaultPort;
-        if (port != null) {
-            try {
-                p = Integer.parseInt(port);
-            } catch (NumberFormatException e) {
-                p = -1;
-            }
-            if (p < 0 || p > 65535) {
-                throw new ConfigException(option + " " + spec + ": the port must be a number from 0 to 65535");
-            }
-        }
-        if (host.isEmpty()) {
-            throw new ConfigException(option + " " + spec + ": expected HOST:PORT");
-        }
-        try {
-            return new InetSocketAddress(InetAddress.getByName(host), p);
-        } catch (UnknownHostException e) {
-            throw new ConfigException(option + " " + spec + ": cannot resolve '" + host
-                    + "' (check the name or give an address)");
-        }
     }
 
     private static String hostName() {

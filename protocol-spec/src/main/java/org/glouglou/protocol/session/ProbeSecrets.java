@@ -52,6 +52,15 @@ public final class ProbeSecrets {
         return parse(lines, file.toString());
     }
 
+    /** A daemon's own identity: a file of exactly one line (what --new-secret printed). */
+    public static Entry loadOwn(Path file) throws ConfigException {
+        ProbeSecrets s = load(file);
+        if (s.size() != 1) {
+            throw new ConfigException(file + " must hold exactly one line '<id> <base64 secret>', it has " + s.size());
+        }
+        return s.all().get(0);
+    }
+
     public static ProbeSecrets parse(List<String> lines, String where) throws ConfigException {
         Map<Long, Entry> m = new HashMap<>();
         for (int i = 0; i < lines.size(); i++) {
