@@ -4,9 +4,9 @@
 # Builds protocol-spec and modules/network (tests compiled, not run), then runs both from the test class path.
 set -eu
 cd "$(dirname "$0")/.."
-mvn -B -q -o -pl protocol-spec,modules/network -am test-compile
-mvn -B -q -o -pl modules/network dependency:build-classpath -Dmdep.includeScope=test \
-    -Dmdep.outputFile="$PWD/modules/network/target/bench-classpath.txt" >/dev/null
+# in one reactor run, so the protocol's test jar resolves to its classes (no installed snapshot needed)
+mvn -B -q -o -pl protocol-spec,modules/network -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile=target/bench-classpath.txt >/dev/null
 # the reactor's own classes first, so the benchmark measures this tree, not an installed snapshot
 CP=modules/network/target/test-classes:modules/network/target/classes:protocol-spec/target/classes
 CP=$CP:protocol-spec/target/test-classes:$(cat modules/network/target/bench-classpath.txt)

@@ -5,7 +5,7 @@
 # Prints one table. Figures only: the generator shares the box with the server and Redis (its CPU share is printed).
 #
 #   scripts/bench-ingest.sh [FLOWS...]            default: 10000 50000
-#   SERVER_JAVA_OPTS=-XX:StartFlightRecording=... RATE=500000 SECONDS=15 WARMUP=5 PROBES=8 THREADS=2 BUDGET=50000 scripts/bench-ingest.sh 10000
+#   SERVER_JAVA_OPTS=-XX:StartFlightRecording=... RATE=500000 DURATION=15 WARMUP=5 PROBES=8 THREADS=2 BUDGET=50000 scripts/bench-ingest.sh 10000
 #
 # Needs: mvn -pl processing-server -am test-compile done (classes), redis-server, redis-cli, redis-benchmark.
 set -euo pipefail
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 FLOWS=("${@:-10000 50000}")
 read -r -a FLOWS <<< "${FLOWS[*]}"
 RATE=${RATE:-500000}
-SECONDS_=${SECONDS:-15}
+SECONDS_=${DURATION:-15}
 WARMUP=${WARMUP:-5}
 PROBES=${PROBES:-8}
 THREADS=${THREADS:-2}
@@ -30,7 +30,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # class path: this tree's classes first, then the third-party jars (never the shared ~/.m2 copies of our own modules)
 if [ ! -s processing-server/target/bench-classpath.txt ]; then
-    mvn -B -q -o -pl processing-server dependency:build-classpath -Dmdep.includeScope=test \
+    mvn -B -q -o -pl processing-server -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
         -Dmdep.outputFile=target/bench-classpath.txt >/dev/null
 fi
 EXT=$(tr ':' '\n' < processing-server/target/bench-classpath.txt | grep -v '/org/glouglou/' | paste -sd:)
