@@ -40,6 +40,12 @@ final class GraphModel {
     private int[] dirtyEdges = new int[256];
     private int dirtyEdgeCount;
 
+    /**
+     * This tick's attribute changes of model elements, by the element now (identity), each with the attributes it
+     * was compared with: a hosts-level view reuses one when it held the same previous element. Cleared at each drain.
+     */
+    final java.util.IdentityHashMap<GraphElement, org.glouglou.spi.graph.GraphOp> changes = new java.util.IdentityHashMap<>();
+
     /** The indices of the nodes and edges changed since the previous drain (added, changed or removed). */
     record Dirty(int[] nodes, int[] edges) {
         boolean isEmpty() {
@@ -55,6 +61,7 @@ final class GraphModel {
         Dirty d = new Dirty(Arrays.copyOf(dirtyNodes, dirtyNodeCount), Arrays.copyOf(dirtyEdges, dirtyEdgeCount));
         dirtyNodeSet.clear();
         dirtyEdgeSet.clear();
+        changes.clear();
         dirtyNodeCount = 0;
         dirtyEdgeCount = 0;
         nodeIds.recycle();

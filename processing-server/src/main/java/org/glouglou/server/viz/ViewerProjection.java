@@ -434,7 +434,7 @@ final class ViewerProjection {
                 delEdges.add(new GraphOp.DeleteEdge(id));
                 edges.add(new GraphOp.AddEdge(now));
             } else if (was != now) {
-                GraphOp c = change(id, was.attributes(), now.attributes(), false);
+                GraphOp c = change(id, was, now, false);
                 if (c != null) {
                     edges.add(c);
                 }
@@ -449,7 +449,7 @@ final class ViewerProjection {
             } else if (was == null) {
                 nodes.add(new GraphOp.AddNode(now));
             } else if (was != now) {
-                GraphOp c = change(id, was.attributes(), now.attributes(), true);
+                GraphOp c = change(id, was, now, true);
                 if (c != null) {
                     nodes.add(c);
                 }
@@ -469,6 +469,27 @@ final class ViewerProjection {
         sentNodes.values().forEach(n -> ops.add(new GraphOp.AddNode(n)));
         sentEdges.values().forEach(e -> ops.add(new GraphOp.AddEdge(e)));
         return ops;
+    }
+
+    /**
+     * The attribute change from {@code wasE} to {@code nowE}. At the hosts level both are the model's own elements,
+     * the same objects in every view that shows them: the change is computed once per tick for all views
+     * ({@link GraphModel#changes}).
+     */
+    private GraphOp change(String id, GraphElement wasE, GraphElement nowE, boolean node) {
+        boolean shared = config.level() == ViewerConfig.Level.HOSTS;
+        if (shared) {
+            GraphOp c = model.changes.get(nowE);
+            if (c instanceof GraphOp.ChangeNode cn && cn.previous() == wasE.attributes()
+                    || c instanceof GraphOp.ChangeEdge ce && ce.previous() == wasE.attributes()) {
+                return c;
+            }
+        }
+        GraphOp c = change(id, wasE.attributes(), nowE.attributes(), node);
+        if (shared && c != null) {
+            model.changes.put(nowE, c);
+        }
+        return c;
     }
 
     private static GraphOp change(String id, Map<String, Object> was, Map<String, Object> now, boolean node) {
@@ -546,25 +567,64 @@ final class ViewerProjection {
     static final class Aggregate {
         private final Map<String, Object> out = new LinkedHashMap<>();
 
+        /** How a key merges, and its name seen from the other end; cached: keys are few, members many. */
+        private record Kind(String flipped, int op) {
+        }
+
+        private static final int OTHER = 0;
+        private static final int MIN = 1;
+        private static final int MAX = 2;
+        private static final int SUM = 3;
+        private static final java.util.concurrent.ConcurrentHashMap<String, Kind> KINDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+        private static Kind kind(String k) {
+            Kind kind = KINDS.get(k);
+            if (kind == null) {
+                int op = k.equals(FIRST_SEEN) || k.equals(HOPS)
+                        ? MIN
+                        : k.equals(LAST_SEEN) ? MAX : summed(k) ? SUM : OTHER;
+                kind = new Kind(flipped(k), op);
+                if (KINDS.size() < 100_000) {
+                    KINDS.put(k, kind);
+                }
+            }
+            return kind;
+        }
+
         void add(Map<String, Object> attrs, boolean flip) {
-            attrs.forEach((k, v) -> {
-                String key = flip ? flipped(k) : k;
+            for (Map.Entry<String, Object> e : attrs.entrySet()) {
+                Object v = e.getValue();
                 if (v instanceof Long l) {
+                    Kind kind = kind(e.getKey());
+                    if (kind.op() == OTHER) {
+                        continue;
+                    }
+                    String key = flip ? kind.flipped() : e.getKey();
                     Object cur = out.get(key);
-                    long c = cur instanceof Long x ? x : 0;
-                    if (key.equals(FIRST_SEEN) || key.equals(HOPS)) {
-                        out.put(key, cur == null ? l : Math.min(c, l));
-                    } else if (key.equals(LAST_SEEN)) {
-                        out.put(key, cur == null ? l : Math.max(c, l));
-                    } else if (summed(key)) {
-                        out.put(key, c + l);
+                    if (cur instanceof long[] h) {
+                        h[0] = kind.op() == MIN ? Math.min(h[0], l) : kind.op() == MAX ? Math.max(h[0], l) : h[0] + l;
+                    } else if (cur == null) {
+                        out.put(key, new long[]{l});
+                    } else { // a list under the same key in another member: as a number from 0
+                        out.put(key, new long[]{kind.op() == MIN
+                                ? Math.min(0, l)
+                                : kind.op() == MAX
+                                        ? Math.max(0, l)
+                                        : l});
                     }
                 } else if (v instanceof Object[] arr) {
+                    String key = flip ? kind(e.getKey()).flipped() : e.getKey();
+                    Object cur = out.get(key);
                     @SuppressWarnings("unchecked")
-                    TreeSet<Object> s = (TreeSet<Object>) out.computeIfAbsent(key, x -> new TreeSet<>());
-                    s.addAll(List.of(arr));
+                    TreeSet<Object> s = cur instanceof TreeSet<?> t ? (TreeSet<Object>) t : new TreeSet<>();
+                    if (s != cur) {
+                        out.put(key, s);
+                    }
+                    for (Object o : arr) {
+                        s.add(o);
+                    }
                 }
-            });
+            }
         }
 
         static boolean summed(String k) {
@@ -593,6 +653,8 @@ final class ViewerProjection {
                                 : s.stream().map(String::valueOf)
                                         .toArray(String[]::new));
                     }
+                } else if (v instanceof long[] h) {
+                    r.put(k, h[0]);
                 } else {
                     r.put(k, v);
                 }
