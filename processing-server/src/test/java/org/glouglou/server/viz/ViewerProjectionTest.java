@@ -184,7 +184,7 @@ class ViewerProjectionTest {
                     }
                 }
                 GraphModel.Dirty d = m.drainDirty();
-                p.update(d);
+                p.update(d.nodes(), d.edges());
                 held.apply(p.drain());
                 Held want = fresh(m, c);
                 assertEquals(want.nodes, held.nodes, name + " seed " + seed + " round " + round + ": nodes");
