@@ -124,11 +124,11 @@ public final class TlsFanoutBench {
                 (rt
                         .totalMemory() - rt.freeMemory()) / 1e6,
                 FanoutBench.rss(), os.getSystemLoadAverage());
-        if (!child.waitFor(120, TimeUnit.SECONDS)) {
+        java.lang.ref.Reference.reachabilityFence(model);
+        server.close(); // the viewers see their connections close, print their figures and exit
+        if (!child.waitFor(60, TimeUnit.SECONDS)) {
             child.destroy();
         }
-        java.lang.ref.Reference.reachabilityFence(model);
-        server.close();
     }
 
     private static void onHub(ViewerHub hub, Runnable r) throws InterruptedException {
@@ -199,8 +199,9 @@ public final class TlsFanoutBench {
             t.start();
             threads.add(t);
         }
+        long deadline = System.currentTimeMillis() + TimeUnit.SECONDS.toMillis(600);
         for (Thread t : threads) {
-            t.join(TimeUnit.SECONDS.toMillis(60 + ticks));
+            t.join(Math.max(1, deadline - System.currentTimeMillis()));
         }
         List<Long> l = new ArrayList<>(latencies);
         l.sort(null);
