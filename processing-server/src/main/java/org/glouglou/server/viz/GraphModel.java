@@ -1,5 +1,7 @@
 package org.glouglou.server.viz;
 
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -12,7 +14,9 @@ import org.glouglou.spi.graph.GraphElement;
  * The server's one copy of the live graph as Redis holds it (issue 5): one element per Redis key of a module's
  * {@code GraphSide}, kept current from keyspace notifications. Shared by all viewers, so a changed key is read once
  * whatever the number of viewers; each viewer projects it through its own filters and grouping
- * ({@link ViewerProjection}). Owned by the viewer thread: no locks.
+ * ({@link ViewerProjection}). Each node and edge id has a dense int index ({@link IdIndex}; a node id as long as a
+ * node or an edge names it), the elements are also held in arrays by index, and the changes are handed out as
+ * indices, so that the projections keep their per-element state in arrays. Owned by the viewer thread: no locks.
  */
 final class GraphModel {
     final Map<String, GraphElement> byKey = new HashMap<>();
@@ -20,22 +24,88 @@ final class GraphModel {
     final Map<String, GraphElement.Edge> edges = new HashMap<>();
     /** node id -> ids of the edges that name it. */
     final Map<String, Set<String>> adjacency = new HashMap<>();
-    /** Ids changed since the last {@link #drainDirty}. */
-    private Set<String> dirtyNodes = new HashSet<>();
-    private Set<String> dirtyEdges = new HashSet<>();
+    final IdIndex nodeIds = new IdIndex();
+    final IdIndex edgeIds = new IdIndex();
+    /** node index -> the node (null: none, though edges may name it) */
+    private GraphElement.Node[] nodeAt = new GraphElement.Node[1024];
+    /** edge index -> the edge, and the node indices of its ends */
+    private GraphElement.Edge[] edgeAt = new GraphElement.Edge[1024];
+    private int[] edgeSource = new int[1024];
+    private int[] edgeTarget = new int[1024];
+    /** Indices changed since the last {@link #drainDirty}, each once. */
+    private final BitSet dirtyNodeSet = new BitSet();
+    private final BitSet dirtyEdgeSet = new BitSet();
+    private int[] dirtyNodes = new int[256];
+    private int dirtyNodeCount;
+    private int[] dirtyEdges = new int[256];
+    private int dirtyEdgeCount;
 
-    /** The changed ids since the last call: [nodes, edges]. */
-    record Dirty(Set<String> nodes, Set<String> edges) {
+    /**
+     * This tick's attribute changes of model elements, by the element now (identity), each with the attributes it
+     * was compared with: a hosts-level view reuses one when it held the same previous element. Cleared at each drain.
+     */
+    final java.util.IdentityHashMap<GraphElement, org.glouglou.spi.graph.GraphOp> changes = new java.util.IdentityHashMap<>();
+
+    /** The indices of the nodes and edges changed since the previous drain (added, changed or removed). */
+    record Dirty(int[] nodes, int[] edges) {
         boolean isEmpty() {
-            return nodes.isEmpty() && edges.isEmpty();
+            return nodes.length == 0 && edges.length == 0;
         }
     }
 
+    /**
+     * The changes since the last call. Indices freed before the previous call are given back now
+     * ({@link IdIndex#recycle}): every projection must apply each drained {@link Dirty} before the model changes again.
+     */
     Dirty drainDirty() {
-        Dirty d = new Dirty(dirtyNodes, dirtyEdges);
-        dirtyNodes = new HashSet<>();
-        dirtyEdges = new HashSet<>();
+        Dirty d = new Dirty(Arrays.copyOf(dirtyNodes, dirtyNodeCount), Arrays.copyOf(dirtyEdges, dirtyEdgeCount));
+        dirtyNodeSet.clear();
+        dirtyEdgeSet.clear();
+        changes.clear();
+        dirtyNodeCount = 0;
+        dirtyEdgeCount = 0;
+        nodeIds.recycle();
+        edgeIds.recycle();
         return d;
+    }
+
+    /** The node at index {@code i}, or null. */
+    GraphElement.Node node(int i) {
+        return i < nodeAt.length ? nodeAt[i] : null;
+    }
+
+    /** The edge at index {@code i}, or null. */
+    GraphElement.Edge edge(int i) {
+        return i < edgeAt.length ? edgeAt[i] : null;
+    }
+
+    /** The node index of the source of the edge at index {@code i} (valid while it exists). */
+    int edgeSource(int i) {
+        return edgeSource[i];
+    }
+
+    int edgeTarget(int i) {
+        return edgeTarget[i];
+    }
+
+    private void dirtyNode(int i) {
+        if (!dirtyNodeSet.get(i)) {
+            dirtyNodeSet.set(i);
+            if (dirtyNodeCount == dirtyNodes.length) {
+                dirtyNodes = Arrays.copyOf(dirtyNodes, dirtyNodeCount * 2);
+            }
+            dirtyNodes[dirtyNodeCount++] = i;
+        }
+    }
+
+    private void dirtyEdge(int i) {
+        if (!dirtyEdgeSet.get(i)) {
+            dirtyEdgeSet.set(i);
+            if (dirtyEdgeCount == dirtyEdges.length) {
+                dirtyEdges = Arrays.copyOf(dirtyEdges, dirtyEdgeCount * 2);
+            }
+            dirtyEdges[dirtyEdgeCount++] = i;
+        }
     }
 
     /** Sets what {@code key} holds now; null when the key is gone. Returns true when the graph changed. */
@@ -57,12 +127,27 @@ final class GraphModel {
             byKey.put(key, e);
             if (e instanceof GraphElement.Node n) {
                 nodes.put(n.id(), n);
-                dirtyNodes.add(n.id());
+                int i = nodeIds.acquire(n.id());
+                if (i >= nodeAt.length) {
+                    nodeAt = Arrays.copyOf(nodeAt, Math.max(i + 1, nodeAt.length * 2));
+                }
+                nodeAt[i] = n;
+                dirtyNode(i);
             } else if (e instanceof GraphElement.Edge ed) {
                 edges.put(ed.id(), ed);
                 adjacency.computeIfAbsent(ed.source(), k -> new HashSet<>()).add(ed.id());
                 adjacency.computeIfAbsent(ed.target(), k -> new HashSet<>()).add(ed.id());
-                dirtyEdges.add(ed.id());
+                int i = edgeIds.acquire(ed.id());
+                if (i >= edgeAt.length) {
+                    int len = Math.max(i + 1, edgeAt.length * 2);
+                    edgeAt = Arrays.copyOf(edgeAt, len);
+                    edgeSource = Arrays.copyOf(edgeSource, len);
+                    edgeTarget = Arrays.copyOf(edgeTarget, len);
+                }
+                edgeAt[i] = ed;
+                edgeSource[i] = nodeIds.acquire(ed.source());
+                edgeTarget[i] = nodeIds.acquire(ed.target());
+                dirtyEdge(i);
             }
         } else {
             byKey.remove(key);
@@ -73,12 +158,20 @@ final class GraphModel {
     private void remove(GraphElement old) {
         if (old instanceof GraphElement.Node n) {
             nodes.remove(n.id());
-            dirtyNodes.add(n.id());
+            int i = nodeIds.find(n.id());
+            nodeAt[i] = null;
+            nodeIds.releaseRef(i);
+            dirtyNode(i);
         } else if (old instanceof GraphElement.Edge ed) {
             edges.remove(ed.id());
             unlink(ed.source(), ed.id());
             unlink(ed.target(), ed.id());
-            dirtyEdges.add(ed.id());
+            int i = edgeIds.find(ed.id());
+            edgeAt[i] = null;
+            nodeIds.releaseRef(edgeSource[i]);
+            nodeIds.releaseRef(edgeTarget[i]);
+            edgeIds.releaseRef(i);
+            dirtyEdge(i);
         }
     }
 

@@ -3,7 +3,6 @@ package org.glouglou.server.viz;
 import static org.glouglou.spi.graph.GraphAttributes.*;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -34,13 +33,15 @@ final class ViewerProjection {
     private ViewerConfig config;
 
     /**
-     * Input node id -> its cached filter state (output node id, address match), for the nodes of the selected
-     * modules: a node change re-evaluates its edges only when one of these flips, never for a mere attribute change.
+     * Input node index ({@link GraphModel#nodeIds}) -> its cached filter state (output node id, address match), for
+     * the nodes of the selected modules: a node change re-evaluates its edges only when one of these flips, never for
+     * a mere attribute change. Arrays by model index: no id is hashed per element and per projection.
      */
-    private final Map<String, NodeState> nodeOut = new HashMap<>();
-    private final Map<String, Set<String>> nodeMembers = new HashMap<>();
-    /** input edge id -> output edge id, for input edges that pass */
-    private final Map<String, String> edgeOut = new HashMap<>();
+    private NodeState[] nodeOut = new NodeState[0];
+    /** output node id -> the input node indices grouped into it */
+    private final Map<String, Set<Integer>> nodeMembers = new HashMap<>();
+    /** input edge index -> output edge id, for input edges that pass */
+    private String[] edgeOut = new String[0];
     private final Map<String, OutEdge> outEdges = new HashMap<>();
     /** shown edges per output node */
     private final Map<String, Integer> degree = new HashMap<>();
@@ -57,7 +58,8 @@ final class ViewerProjection {
     private static final class OutEdge {
         final String source;
         final String target;
-        final Set<String> members = new HashSet<>();
+        /** input edge indices */
+        final Set<Integer> members = new HashSet<>();
 
         OutEdge(String source, String target) {
             this.source = source;
@@ -79,12 +81,23 @@ final class ViewerProjection {
         this.config = c;
         pendingNodes.addAll(sentNodes.keySet());
         pendingEdges.addAll(sentEdges.keySet());
-        nodeOut.clear();
+        nodeOut = new NodeState[model.nodeIds.bound()];
         nodeMembers.clear();
-        edgeOut.clear();
+        edgeOut = new String[model.edgeIds.bound()];
         outEdges.clear();
         degree.clear();
-        update(new ArrayList<>(model.nodes.keySet()), new ArrayList<>(model.edges.keySet()));
+        update(live(model.nodeIds, model::node), live(model.edgeIds, model::edge));
+    }
+
+    private static int[] live(IdIndex ids, java.util.function.IntFunction<GraphElement> at) {
+        int[] out = new int[ids.bound()];
+        int n = 0;
+        for (int i = 0; i < ids.bound(); i++) {
+            if (at.apply(i) != null) {
+                out[n++] = i;
+            }
+        }
+        return java.util.Arrays.copyOf(out, n);
     }
 
     /** Forgets what the viewer holds: the next {@link #drain} is a full snapshot (after a Clear). */
@@ -108,50 +121,83 @@ final class ViewerProjection {
     }
 
     /**
-     * Re-evaluates the output elements that the changed model elements belong to: O(1) per changed element at the
-     * hosts level (O(group) at drain time when grouped); the edges of a changed node only when its own filter state
-     * (existence, module, group, address match) flipped.
+     * Re-evaluates the output elements that the changed model elements (by index, {@link GraphModel.Dirty}) belong
+     * to: O(1) per changed element at the hosts level (O(group) at drain time when grouped), array look-ups only for
+     * an element this view does not show and that stays so; the edges of a changed node only when its own filter
+     * state (existence, module, group, address match) flipped.
      */
-    void update(Collection<String> dirtyNodes, Collection<String> dirtyEdges) {
-        Set<String> edgesToDo = new HashSet<>(dirtyEdges);
-        for (String n : dirtyNodes) {
-            NodeState old = nodeOut.get(n);
-            GraphElement.Node node = model.nodes.get(n);
+    void update(int[] dirtyNodes, int[] dirtyEdges) {
+        if (nodeOut.length < model.nodeIds.bound()) {
+            nodeOut = java.util.Arrays.copyOf(nodeOut, Math.max(model.nodeIds.bound(), nodeOut.length * 2));
+        }
+        if (edgeOut.length < model.edgeIds.bound()) {
+            edgeOut = java.util.Arrays.copyOf(edgeOut, Math.max(model.edgeIds.bound(), edgeOut.length * 2));
+        }
+        List<Integer> flipped = null;
+        for (int n : dirtyNodes) {
+            NodeState old = nodeOut[n];
+            GraphElement.Node node = model.node(n);
             NodeState now = node != null && moduleSelected(node) ? state(node, old) : null;
+            if (now == old) {
+                // same filter state (the common last_seen change): only an output this node is or may be part of
+                if (now != null && (sentNodes.containsKey(now.group()) || degree.containsKey(now.group())
+                        || standsAlone(node, now))) {
+                    pendingNodes.add(now.group());
+                }
+                continue;
+            }
             String og = old == null ? null : old.group();
             String ng = now == null ? null : now.group();
             boolean moved = !java.util.Objects.equals(og, ng);
             if (moved && og != null) {
-                Set<String> m = nodeMembers.get(og);
+                Set<Integer> m = nodeMembers.get(og);
                 m.remove(n);
                 if (m.isEmpty()) {
                     nodeMembers.remove(og);
                 }
                 pendingNodes.add(og);
             }
-            if (now == null) {
-                nodeOut.remove(n);
-            } else {
-                nodeOut.put(n, now);
+            nodeOut[n] = now;
+            if (now != null) {
                 if (moved) {
                     nodeMembers.computeIfAbsent(ng, k -> new HashSet<>()).add(n);
                 }
                 pendingNodes.add(ng); // its attributes (or its group's) changed
             }
             if (moved || old != null && now != null && old.addressMatch() != now.addressMatch()) {
-                edgesToDo.addAll(model.edgesOf(n)); // its visibility flipped: only then its edges
+                // its visibility flipped: only then its edges
+                if (flipped == null) {
+                    flipped = new ArrayList<>();
+                }
+                for (String e : model.edgesOf(model.nodeIds.id(n))) {
+                    flipped.add(model.edgeIds.find(e));
+                }
             }
         }
-        for (String e : edgesToDo) {
-            GraphElement.Edge edge = model.edges.get(e);
-            String oid = edge == null ? null : outputEdge(edge);
-            String old = edgeOut.get(e);
-            if (old != null && old.equals(oid)) {
-                pendingEdges.add(oid); // same output edge, new attributes
-                continue;
+        for (int e : dirtyEdges) {
+            updateEdge(e);
+        }
+        if (flipped != null) {
+            for (int e : flipped) {
+                updateEdge(e); // twice for one also changed itself: the second finds it up to date
             }
+        }
+    }
+
+    private void updateEdge(int e) {
+        GraphElement.Edge edge = model.edge(e);
+        String oid = edge == null ? null : outputEdge(e, edge);
+        String old = edgeOut[e];
+        if (old == null && oid == null) {
+            return; // not shown before nor now: the common case of a filtered view
+        }
+        if (old != null && old.equals(oid)) {
+            pendingEdges.add(oid); // same output edge, new attributes
+            return;
+        }
+        {
             if (old != null) {
-                edgeOut.remove(e);
+                edgeOut[e] = null;
                 OutEdge o = outEdges.get(old);
                 o.members.remove(e);
                 pendingEdges.add(old);
@@ -162,7 +208,7 @@ final class ViewerProjection {
                 }
             }
             if (oid == null) {
-                continue;
+                return;
             }
             OutEdge o = outEdges.get(oid);
             if (o == null) {
@@ -172,7 +218,7 @@ final class ViewerProjection {
                 degree(outTarget, 1);
             }
             o.members.add(e);
-            edgeOut.put(e, oid);
+            edgeOut[e] = oid;
             pendingEdges.add(oid);
         }
     }
@@ -182,12 +228,14 @@ final class ViewerProjection {
     private String outTarget;
 
     /** The output edge id an input edge belongs to, or null when it does not pass (or lies inside one group). */
-    private String outputEdge(GraphElement.Edge edge) {
-        if (!passes(edge)) {
+    private String outputEdge(int e, GraphElement.Edge edge) {
+        NodeState s = nodeOut[model.edgeSource(e)];
+        NodeState t = nodeOut[model.edgeTarget(e)];
+        if (!passes(edge, s, t)) {
             return null;
         }
-        String gs = nodeOut.get(edge.source()).group();
-        String gt = nodeOut.get(edge.target()).group();
+        String gs = s.group();
+        String gt = t.group();
         if (config.level() == ViewerConfig.Level.HOSTS) {
             outSource = gs;
             outTarget = gt;
@@ -228,13 +276,8 @@ final class ViewerProjection {
         return config.modules().isEmpty() || config.modules().contains((String) e.attributes().get(MODULE));
     }
 
-    private boolean passes(GraphElement.Edge e) {
-        if (!moduleSelected(e)) {
-            return false;
-        }
-        NodeState s = nodeOut.get(e.source());
-        NodeState t = nodeOut.get(e.target());
-        if (s == null || t == null || !s.addressMatch() && !t.addressMatch()) {
+    private boolean passes(GraphElement.Edge e, NodeState s, NodeState t) {
+        if (s == null || t == null || !s.addressMatch() && !t.addressMatch() || !moduleSelected(e)) {
             return false;
         }
         Map<String, Object> a = e.attributes();
@@ -250,19 +293,12 @@ final class ViewerProjection {
         return config.minBytes() <= 0 || a.get(BYTES) instanceof Long b && b >= config.minBytes();
     }
 
-    private boolean nodeStandsAlone(GraphElement.Node n) {
-        if (config.edgeFilters()) {
-            return false;
-        }
-        if (!config.addresses().isEmpty() && !addressMatches(n)) {
+    /** Whether node {@code n} (filter state {@code st}) is shown without an edge. */
+    private boolean standsAlone(GraphElement.Node n, NodeState st) {
+        if (config.edgeFilters() || !st.addressMatch()) {
             return false;
         }
         return config.probes().isEmpty() || intersects(n.attributes().get(PROBES), config.probes());
-    }
-
-    private boolean addressMatches(GraphElement.Node n) {
-        NodeState st = nodeOut.get(n.id());
-        return st != null ? st.addressMatch() : addressMatches(Addresses.parse((String) n.attributes().get(ADDR)));
     }
 
     private boolean addressMatches(byte[] a) {
@@ -398,7 +434,7 @@ final class ViewerProjection {
                 delEdges.add(new GraphOp.DeleteEdge(id));
                 edges.add(new GraphOp.AddEdge(now));
             } else if (was != now) {
-                GraphOp c = change(id, was.attributes(), now.attributes(), false);
+                GraphOp c = change(id, was, now, false);
                 if (c != null) {
                     edges.add(c);
                 }
@@ -413,7 +449,7 @@ final class ViewerProjection {
             } else if (was == null) {
                 nodes.add(new GraphOp.AddNode(now));
             } else if (was != now) {
-                GraphOp c = change(id, was.attributes(), now.attributes(), true);
+                GraphOp c = change(id, was, now, true);
                 if (c != null) {
                     nodes.add(c);
                 }
@@ -433,6 +469,27 @@ final class ViewerProjection {
         sentNodes.values().forEach(n -> ops.add(new GraphOp.AddNode(n)));
         sentEdges.values().forEach(e -> ops.add(new GraphOp.AddEdge(e)));
         return ops;
+    }
+
+    /**
+     * The attribute change from {@code wasE} to {@code nowE}. At the hosts level both are the model's own elements,
+     * the same objects in every view that shows them: the change is computed once per tick for all views
+     * ({@link GraphModel#changes}).
+     */
+    private GraphOp change(String id, GraphElement wasE, GraphElement nowE, boolean node) {
+        boolean shared = config.level() == ViewerConfig.Level.HOSTS;
+        if (shared) {
+            GraphOp c = model.changes.get(nowE);
+            if (c instanceof GraphOp.ChangeNode cn && cn.previous() == wasE.attributes()
+                    || c instanceof GraphOp.ChangeEdge ce && ce.previous() == wasE.attributes()) {
+                return c;
+            }
+        }
+        GraphOp c = change(id, wasE.attributes(), nowE.attributes(), node);
+        if (shared && c != null) {
+            model.changes.put(nowE, c);
+        }
+        return c;
     }
 
     private static GraphOp change(String id, Map<String, Object> was, Map<String, Object> now, boolean node) {
@@ -455,14 +512,14 @@ final class ViewerProjection {
     }
 
     private GraphElement.Node outNode(String id) {
-        Set<String> members = nodeMembers.get(id);
+        Set<Integer> members = nodeMembers.get(id);
         if (members == null || members.isEmpty()) {
             return null;
         }
         boolean shown = degree.containsKey(id);
         if (!shown) {
-            for (String m : members) {
-                if (nodeStandsAlone(model.nodes.get(m))) {
+            for (int m : members) {
+                if (standsAlone(model.node(m), nodeOut[m])) {
                     shown = true;
                     break;
                 }
@@ -472,11 +529,11 @@ final class ViewerProjection {
             return null;
         }
         if (config.level() == ViewerConfig.Level.HOSTS && members.size() == 1) {
-            return model.nodes.get(members.iterator().next()); // shared with the model and other viewers
+            return model.node(members.iterator().next()); // shared with the model and other viewers
         }
         Aggregate agg = new Aggregate();
-        for (String m : members) {
-            agg.add(model.nodes.get(m).attributes(), false);
+        for (int m : members) {
+            agg.add(model.node(m).attributes(), false);
         }
         Map<String, Object> a = agg.result();
         String label = id.startsWith("net:") || id.startsWith("dom:") ? id.substring(4) : id;
@@ -492,14 +549,14 @@ final class ViewerProjection {
             return null;
         }
         if (config.level() == ViewerConfig.Level.HOSTS && o.members.size() == 1) {
-            return model.edges.get(o.members.iterator().next());
+            return model.edge(o.members.iterator().next());
         }
         Aggregate agg = new Aggregate();
         boolean directed = false;
-        for (String m : o.members) {
-            GraphElement.Edge e = model.edges.get(m);
+        for (int m : o.members) {
+            GraphElement.Edge e = model.edge(m);
             directed |= e.directed();
-            agg.add(e.attributes(), !o.source.equals(nodeOut.get(e.source()).group()));
+            agg.add(e.attributes(), !o.source.equals(nodeOut[model.edgeSource(m)].group()));
         }
         Map<String, Object> a = agg.result();
         a.put(MEMBERS, (long) o.members.size());
@@ -510,25 +567,64 @@ final class ViewerProjection {
     static final class Aggregate {
         private final Map<String, Object> out = new LinkedHashMap<>();
 
+        /** How a key merges, and its name seen from the other end; cached: keys are few, members many. */
+        private record Kind(String flipped, int op) {
+        }
+
+        private static final int OTHER = 0;
+        private static final int MIN = 1;
+        private static final int MAX = 2;
+        private static final int SUM = 3;
+        private static final java.util.concurrent.ConcurrentHashMap<String, Kind> KINDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+        private static Kind kind(String k) {
+            Kind kind = KINDS.get(k);
+            if (kind == null) {
+                int op = k.equals(FIRST_SEEN) || k.equals(HOPS)
+                        ? MIN
+                        : k.equals(LAST_SEEN) ? MAX : summed(k) ? SUM : OTHER;
+                kind = new Kind(flipped(k), op);
+                if (KINDS.size() < 100_000) {
+                    KINDS.put(k, kind);
+                }
+            }
+            return kind;
+        }
+
         void add(Map<String, Object> attrs, boolean flip) {
-            attrs.forEach((k, v) -> {
-                String key = flip ? flipped(k) : k;
+            for (Map.Entry<String, Object> e : attrs.entrySet()) {
+                Object v = e.getValue();
                 if (v instanceof Long l) {
+                    Kind kind = kind(e.getKey());
+                    if (kind.op() == OTHER) {
+                        continue;
+                    }
+                    String key = flip ? kind.flipped() : e.getKey();
                     Object cur = out.get(key);
-                    long c = cur instanceof Long x ? x : 0;
-                    if (key.equals(FIRST_SEEN) || key.equals(HOPS)) {
-                        out.put(key, cur == null ? l : Math.min(c, l));
-                    } else if (key.equals(LAST_SEEN)) {
-                        out.put(key, cur == null ? l : Math.max(c, l));
-                    } else if (summed(key)) {
-                        out.put(key, c + l);
+                    if (cur instanceof long[] h) {
+                        h[0] = kind.op() == MIN ? Math.min(h[0], l) : kind.op() == MAX ? Math.max(h[0], l) : h[0] + l;
+                    } else if (cur == null) {
+                        out.put(key, new long[]{l});
+                    } else { // a list under the same key in another member: as a number from 0
+                        out.put(key, new long[]{kind.op() == MIN
+                                ? Math.min(0, l)
+                                : kind.op() == MAX
+                                        ? Math.max(0, l)
+                                        : l});
                     }
                 } else if (v instanceof Object[] arr) {
+                    String key = flip ? kind(e.getKey()).flipped() : e.getKey();
+                    Object cur = out.get(key);
                     @SuppressWarnings("unchecked")
-                    TreeSet<Object> s = (TreeSet<Object>) out.computeIfAbsent(key, x -> new TreeSet<>());
-                    s.addAll(List.of(arr));
+                    TreeSet<Object> s = cur instanceof TreeSet<?> t ? (TreeSet<Object>) t : new TreeSet<>();
+                    if (s != cur) {
+                        out.put(key, s);
+                    }
+                    for (Object o : arr) {
+                        s.add(o);
+                    }
                 }
-            });
+            }
         }
 
         static boolean summed(String k) {
@@ -557,6 +653,8 @@ final class ViewerProjection {
                                 : s.stream().map(String::valueOf)
                                         .toArray(String[]::new));
                     }
+                } else if (v instanceof long[] h) {
+                    r.put(k, h[0]);
                 } else {
                     r.put(k, v);
                 }
