@@ -325,8 +325,9 @@ public final class IngestCore implements ReceiverSessions.Handler {
             if (nowMillis - lastSecond >= 1000) {
                 lastSecond = nowMillis;
                 sessions.expire(nowMillis, this);
-                store.expireIdle(nowMillis);
             }
+            // a slice per tick, the whole copy once a second: no tick pays for a scan of every key
+            store.expireStep(nowMillis);
             for (ServerSide s : sides) {
                 if (s != null) {
                     s.onTick(nowMillis, store);

@@ -4,11 +4,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import org.glouglou.spi.server.KeyHandle;
 import org.glouglou.spi.server.StateWriter;
 
 /**
@@ -21,9 +21,13 @@ import org.glouglou.spi.server.StateWriter;
  * after a Redis restart. Bounded: beyond {@code maxKeys} new keys are refused and counted.
  *
  * <p>
+ * Modules may hold {@link KeyHandle}s ({@link #handle}): a handle keeps its key's entry and skips the map, and looks
+ * the key up (or creates it) again once the entry expired.
+ *
+ * <p>
  * Threads: the ingest thread calls the {@link StateWriter} methods while holding {@link #lock()} (once per datagram
- * and per tick, not per operation); {@link #drainDirty}, {@link #rewrite}, {@link #rewriteAll} and
- * {@link #expireIdle} take the lock themselves.
+ * and per tick, not per operation); {@link #drainDirty}, {@link #rewrite}, {@link #rewriteAll},
+ * {@link #expireIdle} and {@link #expireStep} take the lock themselves.
  */
 public final class KeyCoalescer implements StateWriter {
 
@@ -62,6 +66,8 @@ public final class KeyCoalescer implements StateWriter {
         boolean inNormal;
         boolean inUrgent;
         boolean live = true;
+        /** Its place in {@link KeyCoalescer#all}, for the incremental expiry scan. */
+        int slot;
 
         Entry(String key) {
             this.key = key;
@@ -235,6 +241,14 @@ public final class KeyCoalescer implements StateWriter {
      */
     private final Entry[] recent = new Entry[RECENT];
     private int recentNext;
+    /**
+     * Every live key in no particular order (removal moves the last into the gap): what the expiry scan walks a slice
+     * of per tick, from {@link #scanNext}, instead of iterating the whole map at once.
+     */
+    private Entry[] all = new Entry[1024];
+    private int allSize;
+    private int scanNext;
+    private long lastScanMillis = Long.MIN_VALUE;
 
     /**
      * @param maxKeys           keys held at most (their copy costs a few hundred bytes each)
@@ -285,11 +299,20 @@ public final class KeyCoalescer implements StateWriter {
             e = new Entry(key);
             e.ttlSeconds = defaultTtlSeconds;
             keys.put(key, e);
+            if (allSize == all.length) {
+                all = Arrays.copyOf(all, allSize * 2);
+            }
+            e.slot = allSize;
+            all[allSize++] = e;
             remember(e);
             e.lastWriteMillis = now;
             markUrgent(e);
             return e;
         }
+        return touched(e);
+    }
+
+    private Entry touched(Entry e) {
         e.lastWriteMillis = now;
         // a key that lives on unchanged still needs its EXPIRE refreshed before Redis drops it
         if (!e.dirty && e.expireSent && now - e.expireSentMillis >= e.ttlSeconds * 250) {
@@ -328,20 +351,9 @@ public final class KeyCoalescer implements StateWriter {
         }
     }
 
-    private void setNum(Entry e, String field, long value) {
-        int i = e.find(field);
-        if (i < 0) {
-            i = e.add(field);
-        } else if (e.nums[i] == value && e.text(i) == null) {
-            return;
-        }
-        e.setNum(i, value);
-        changed(e, i);
-    }
+    // the operations on a resolved key (null: refused, the copy is full); by key text and through handles alike
 
-    @Override
-    public void hset(String key, String field, String value) {
-        Entry e = touch(key);
+    private void setText(Entry e, String field, String value) {
         if (e != null) {
             int i = e.find(field);
             if (i < 0) {
@@ -354,17 +366,21 @@ public final class KeyCoalescer implements StateWriter {
         }
     }
 
-    @Override
-    public void hset(String key, String field, long value) {
-        Entry e = touch(key);
-        if (e != null) {
-            setNum(e, field, value);
+    private void setNum(Entry e, String field, long value) {
+        if (e == null) {
+            return;
         }
+        int i = e.find(field);
+        if (i < 0) {
+            i = e.add(field);
+        } else if (e.nums[i] == value && e.text(i) == null) {
+            return;
+        }
+        e.setNum(i, value);
+        changed(e, i);
     }
 
-    @Override
-    public long hincrBy(String key, String field, long delta) {
-        Entry e = touch(key);
+    private long incr(Entry e, String field, long delta) {
         if (e == null) {
             return delta;
         }
@@ -374,23 +390,55 @@ public final class KeyCoalescer implements StateWriter {
         return v;
     }
 
-    @Override
-    public void hsetIfAbsent(String key, String field, long value) {
-        Entry e = touch(key);
+    private void setIfAbsent(Entry e, String field, long value) {
         if (e != null && e.find(field) < 0) {
             setNum(e, field, value);
         }
     }
 
-    @Override
-    public void hmax(String key, String field, long value) {
-        Entry e = touch(key);
+    private void max(Entry e, String field, long value) {
         if (e != null) {
             int i = e.find(field);
             if (i < 0 || e.asLong(i) < value) {
                 setNum(e, field, value);
             }
         }
+    }
+
+    private void expire(Entry e, long ttlSeconds) {
+        if (e != null) {
+            long ttl = Math.max(1, ttlSeconds);
+            if (e.ttlSeconds != ttl) {
+                e.ttlSeconds = ttl;
+                // a closed connection's short TTL: the viewer must see it go, whatever the budget
+                markUrgent(e);
+            }
+        }
+    }
+
+    @Override
+    public void hset(String key, String field, String value) {
+        setText(touch(key), field, value);
+    }
+
+    @Override
+    public void hset(String key, String field, long value) {
+        setNum(touch(key), field, value);
+    }
+
+    @Override
+    public long hincrBy(String key, String field, long delta) {
+        return incr(touch(key), field, delta);
+    }
+
+    @Override
+    public void hsetIfAbsent(String key, String field, long value) {
+        setIfAbsent(touch(key), field, value);
+    }
+
+    @Override
+    public void hmax(String key, String field, long value) {
+        max(touch(key), field, value);
     }
 
     @Override
@@ -406,14 +454,99 @@ public final class KeyCoalescer implements StateWriter {
 
     @Override
     public void expire(String key, long ttlSeconds) {
-        Entry e = touch(key);
-        if (e != null) {
-            long ttl = Math.max(1, ttlSeconds);
-            if (e.ttlSeconds != ttl) {
-                e.ttlSeconds = ttl;
-                // a closed connection's short TTL: the viewer must see it go, whatever the budget
-                markUrgent(e);
+        expire(touch(key), ttlSeconds);
+    }
+
+    /**
+     * A handle that holds the key's entry: its operations skip the map. The entry it holds is dropped as soon as the
+     * key expires locally ({@link Entry#live} false), and the next operation looks the key up or creates it again, so a
+     * handle kept past its key's life writes to the key's new copy, never to a dead one.
+     */
+    @Override
+    public KeyHandle handle(String key) {
+        return new Handle(key);
+    }
+
+    private final class Handle implements KeyHandle {
+        private final String key;
+        private Entry entry;
+
+        Handle(String key) {
+            this.key = key;
+        }
+
+        /** The live entry for a write: created when absent. */
+        private Entry write() {
+            Entry e = entry;
+            if (e != null && e.live) {
+                return touched(e);
             }
+            return entry = touch(key);
+        }
+
+        /** The live entry for a read, or null. */
+        private Entry read() {
+            Entry e = entry;
+            if (e != null && e.live) {
+                return e;
+            }
+            return entry = lookup(key);
+        }
+
+        @Override
+        public String key() {
+            return key;
+        }
+
+        @Override
+        public StateWriter writer() {
+            return KeyCoalescer.this;
+        }
+
+        @Override
+        public void hset(String field, String value) {
+            setText(write(), field, value);
+        }
+
+        @Override
+        public void hset(String field, long value) {
+            setNum(write(), field, value);
+        }
+
+        @Override
+        public long hincrBy(String field, long delta) {
+            return incr(write(), field, delta);
+        }
+
+        @Override
+        public void hsetIfAbsent(String field, long value) {
+            setIfAbsent(write(), field, value);
+        }
+
+        @Override
+        public void hmax(String field, long value) {
+            max(write(), field, value);
+        }
+
+        @Override
+        public boolean exists() {
+            return read() != null;
+        }
+
+        @Override
+        public int fieldCount() {
+            Entry e = read();
+            return e == null ? 0 : e.size;
+        }
+
+        @Override
+        public void expire(long ttlSeconds) {
+            KeyCoalescer.this.expire(write(), ttlSeconds);
+        }
+
+        @Override
+        public String toString() {
+            return key;
         }
     }
 
@@ -531,34 +664,79 @@ public final class KeyCoalescer implements StateWriter {
         }
     }
 
-    /** Forgets keys whose TTL ran out since their last write, as Redis does. */
+    /** Forgets keys whose TTL ran out since their last write, as Redis does: the whole copy at once (tests). */
     public int expireIdle(long nowMillis) {
         lock.lock();
         try {
-            int n = 0;
-            Iterator<Entry> it = keys.values().iterator();
-            while (it.hasNext()) {
-                Entry e = it.next();
-                // Redis counts the TTL from the last EXPIRE sent; before any was sent, from the last write
-                long from = e.expireSent && e.sentTtl == e.ttlSeconds ? e.expireSentMillis : e.lastWriteMillis;
-                if (nowMillis - from >= e.ttlSeconds * 1000) {
-                    it.remove();
-                    e.live = false;
-                    if (e.dirty) {
-                        e.dirty = false;
-                        dirtyCount--;
-                    }
-                    n++;
-                }
-            }
-            if (n > 0) {
-                Arrays.fill(recent, null);
-            }
-            expiredLocally += n;
-            return n;
+            scanNext = 0;
+            return scan(nowMillis, allSize);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The incremental form of {@link #expireIdle}, called every tick: checks a slice of the keys sized so that the
+     * whole copy is checked once per second of {@code nowMillis} (at least 256 keys per call), so no tick pays for a
+     * scan of a million keys. A key is forgotten up to a second after Redis dropped it; that is safe, because a write
+     * to a key whose EXPIRE is that old is a whole one with a new EXPIRE (see {@link #drainDirty}).
+     */
+    public int expireStep(long nowMillis) {
+        lock.lock();
+        try {
+            long elapsed = lastScanMillis == Long.MIN_VALUE ? 0 : Math.max(0, nowMillis - lastScanMillis);
+            lastScanMillis = nowMillis;
+            long share = Math.min(allSize, allSize * Math.min(elapsed, 1000) / 1000 + 1);
+            return scan(nowMillis, (int) Math.max(256, share));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Steps over {@code count} live keys from {@link #scanNext} on (an expired one does not count: the last key moves
+     * into its place and is checked at once), forgetting the expired ones. Holds the lock.
+     */
+    private int scan(long nowMillis, int count) {
+        int n = 0;
+        int stepped = 0;
+        while (stepped < count && allSize > 0) {
+            if (scanNext >= allSize) {
+                scanNext = 0;
+                if (stepped >= allSize) {
+                    break; // wrapped after a whole pass
+                }
+            }
+            Entry e = all[scanNext];
+            // Redis counts the TTL from the last EXPIRE sent; before any was sent, from the last write
+            long from = e.expireSent && e.sentTtl == e.ttlSeconds ? e.expireSentMillis : e.lastWriteMillis;
+            if (nowMillis - from >= e.ttlSeconds * 1000) {
+                forget(e); // the last key moved into this slot: check it next, do not step
+                n++;
+            } else {
+                scanNext++;
+                stepped++;
+            }
+        }
+        if (n > 0) {
+            Arrays.fill(recent, null);
+        }
+        expiredLocally += n;
+        return n;
+    }
+
+    private void forget(Entry e) {
+        keys.remove(e.key);
+        e.live = false;
+        if (e.dirty) {
+            e.dirty = false;
+            dirtyCount--;
+        }
+        int last = --allSize;
+        Entry moved = all[last];
+        all[e.slot] = moved;
+        moved.slot = e.slot;
+        all[last] = null;
     }
 
     public int size() {

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * Writes the changed keys of each tick to Redis (issue 4) on its own store thread: Lettuce async API, auto-flush off,
  * one flush per 512 commands, so a tick's writes are pipelined. Bounded twice: a write budget in keys per second
  * (keys beyond it stay dirty in the {@link KeyCoalescer} and coalesce further, counted as deferred), and at most
- * {@code maxInflight} commands waiting for replies. Redis down: commands
+ * {@code maxInflight} commands waiting for replies, and fewer while Redis answers slowly ({@link #nextInflightCap}), so
+ * no command waits long enough to time out on a slow Redis. Redis down: commands
  * fail fast, their keys are written again later; on every (re)connection every live key is rewritten (Redis may have
  * restarted empty) and keyspace notifications are enabled again.
  */
@@ -56,10 +57,35 @@ public final class RedisStore implements AutoCloseable {
      * stays under the low end with room for viewers' SCANs. 5,000 keys per 100 ms tick bounds the notifications.
      */
     public static final int DEFAULT_KEYS_PER_SECOND = 50_000;
+    /** 2,048 commands: the in-flight bound never drops below four flushes' worth. */
+    static final long MIN_INFLIGHT = 2_048;
+    /** 1 s: a batch answered slower than this halves the in-flight bound, well before the 5 s command timeout. */
+    static final long SLOW_BATCH_NANOS = 1_000_000_000L;
+    /** 250 ms: a batch answered faster than this lets the bound grow by an eighth. */
+    static final long FAST_BATCH_NANOS = 250_000_000L;
+
+    /**
+     * The next in-flight bound after a batch answered in {@code latencyNanos} (additive-increase, multiplicative
+     * decrease, between {@link #MIN_INFLIGHT} and {@code max}). Why: a Redis slowed down (a busy box: redis-benchmark
+     * fell to 43k HSET/s here) answers a 200,000-command pipeline after the 5 s timeout; every timed-out command costs
+     * an exception on Lettuce's threads (most of the server's CPU and garbage in a profile) and a rewrite of its key,
+     * which slows Redis further. With the bound following Redis's pace, keys that do not fit stay dirty and coalesce.
+     */
+    static long nextInflightCap(long cap, long latencyNanos, long max) {
+        if (latencyNanos > SLOW_BATCH_NANOS) {
+            return Math.max(Math.min(MIN_INFLIGHT, max), cap / 2);
+        }
+        if (latencyNanos < FAST_BATCH_NANOS) {
+            return Math.min(max, cap + Math.max(1, cap / 8));
+        }
+        return cap;
+    }
 
     private final RedisURI uri;
     private final ServerMetrics metrics;
     private final int maxInflight;
+    /** Commands in flight at most now: follows how fast Redis answers ({@link #nextInflightCap}). */
+    private volatile long inflightCap;
     private volatile int keysPerSecond;
     /** The store thread: turns dirty keys into Redis commands, off the ingest thread. */
     private final java.util.concurrent.ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
@@ -96,6 +122,8 @@ public final class RedisStore implements AutoCloseable {
         this.uri = uri;
         this.metrics = metrics;
         this.maxInflight = maxInflight;
+        // 20,000 to start: two ticks of the default budget at two commands a key
+        this.inflightCap = Math.min(maxInflight, 20_000);
         this.keysPerSecond = Math.max(1, keysPerSecond);
         this.commandsOk = metrics.redisCommands.labelValues("ok");
         this.commandsFailed = metrics.redisCommands.labelValues("failed");
@@ -127,6 +155,9 @@ public final class RedisStore implements AutoCloseable {
         });
         metrics.gauge("glouglou_server_redis_inflight", "Redis commands sent and not yet answered",
                 cb -> cb.call(inflight.get()));
+        metrics.gauge("glouglou_server_redis_inflight_bound",
+                "Redis commands in flight at most now (halved when a batch is answered slower than 1 s)",
+                cb -> cb.call(inflightCap));
         metrics.gauge("glouglou_server_redis_write_budget", "Keys written to Redis per second at most",
                 cb -> cb.call(this.keysPerSecond));
         metrics.gauge("glouglou_server_redis_connected", "1 when the Redis connection is open",
@@ -232,7 +263,11 @@ public final class RedisStore implements AutoCloseable {
 
         void done() {
             if (remaining.decrementAndGet() == 0) {
-                metrics.redisLatency.observe((System.nanoTime() - startNanos) / 1e9);
+                long latency = System.nanoTime() - startNanos;
+                metrics.redisLatency.observe(latency / 1e9);
+                synchronized (RedisStore.this) {
+                    inflightCap = nextInflightCap(inflightCap, latency, maxInflight);
+                }
             }
         }
     }
@@ -302,7 +337,7 @@ public final class RedisStore implements AutoCloseable {
         if (c.dirtyCount() == 0) {
             return;
         }
-        long room = maxInflight - inflight.get();
+        long room = inflightCap - inflight.get();
         long allowance = Math.min((long) tokens, room / 2);
         if (allowance < 1) {
             metrics.redisTicks.labelValues("deferred").inc();

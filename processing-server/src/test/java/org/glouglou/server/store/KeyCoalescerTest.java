@@ -2,10 +2,12 @@ package org.glouglou.server.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
+import org.glouglou.spi.server.KeyHandle;
 import org.junit.jupiter.api.Test;
 
 /** Issue 4: one write per changed key per tick, absolute values, bounded, local expiry, rewrite after failure. */
@@ -213,5 +215,122 @@ class KeyCoalescerTest {
         assertEquals("Khx", RedisStore.mergeFlags("", "Khx"));
         assertEquals("AKE", RedisStore.mergeFlags("AKE", "Khx"));
         assertEquals("Exg" + "Kh", RedisStore.mergeFlags("Exg", "Khx"));
+    }
+
+    // handles (issue 4: a module keeps its busy keys' handles instead of naming the keys on every event)
+
+    @Test
+    void handleWritesTheSameCopyAsTheKeyText() {
+        KeyCoalescer c = new KeyCoalescer(100, 60);
+        c.now(1000);
+        KeyHandle h = c.handle("gg:link:a|b");
+        assertFalse(h.exists(), "making a handle creates nothing");
+        assertEquals(0, c.size());
+        h.hincrBy("pkts_ab", 2);
+        c.hincrBy("gg:link:a|b", "pkts_ab", 3);
+        assertEquals(10, h.hincrBy("pkts_ab", 5));
+        h.hsetIfAbsent("first_seen", 7);
+        h.hsetIfAbsent("first_seen", 9);
+        h.hmax("last_seen", 20);
+        h.hmax("last_seen", 10);
+        h.hset("a", "10.0.0.1");
+        h.expire(30);
+        assertTrue(h.exists());
+        assertEquals(4, h.fieldCount());
+        assertEquals(1, c.size());
+        List<KeyCoalescer.Write> w = c.drainDirty(10);
+        assertEquals(1, w.size());
+        assertEquals(Map.of("pkts_ab", "10", "first_seen", "7", "last_seen", "20", "a", "10.0.0.1"), w.get(0).fields());
+        assertEquals(30, w.get(0).ttlSeconds());
+        assertSame(c, h.writer());
+        assertEquals("gg:link:a|b", h.key());
+    }
+
+    @Test
+    void handleUsedAfterItsKeyExpiredCreatesTheKeyAgainAndTheWriteLands() {
+        KeyCoalescer c = new KeyCoalescer(100, 60);
+        c.now(1000);
+        KeyHandle h = c.handle("gg:conn:1:2:3");
+        h.hset("src_pkts", 5);
+        h.expire(10);
+        c.drainDirty(10);
+        assertEquals(1, c.expireIdle(11_000), "gone 10 s after its EXPIRE, as in Redis");
+        assertFalse(h.exists(), "a stale handle sees the key gone");
+        assertEquals(0, h.fieldCount());
+        assertEquals(0, c.size());
+        c.now(12_000);
+        h.hset("src_pkts", 6);
+        assertTrue(h.exists());
+        assertEquals(1, c.size());
+        assertEquals(6L, c.get("gg:conn:1:2:3", "src_pkts"), "the write landed in the key's new copy");
+        List<KeyCoalescer.Write> w = c.drainDirty(10);
+        assertEquals(1, w.size(), "the new key is written");
+        assertTrue(w.get(0).full());
+        assertEquals(60, w.get(0).ttlSeconds(), "with an EXPIRE (the default TTL until the module sets one)");
+        assertEquals(Map.of("src_pkts", "6"), w.get(0).fields(),
+                "whole, without the fields that went with the old copy");
+    }
+
+    @Test
+    void staleHandleAndKeyTextShareTheOneNewCopy() {
+        KeyCoalescer c = new KeyCoalescer(100, 60);
+        c.now(1000);
+        KeyHandle h = c.handle("k");
+        h.hincrBy("n", 1);
+        c.drainDirty(10);
+        c.expireIdle(1000 + 61_000);
+        c.hincrBy("k", "n", 10); // made again by text while the handle still holds the dead copy
+        assertEquals(11, h.hincrBy("n", 1), "the handle re-resolves to the live copy, not its dead one");
+        assertEquals(1, c.size());
+        assertEquals(11L, c.get("k", "n"));
+        c.expireIdle(1000 + 61_000 + 61_000);
+        h.hincrBy("n", 2); // made again by the handle
+        assertEquals(2, c.hincrBy("k", "n", 0), "the text sees the copy the handle made");
+    }
+
+    @Test
+    void handleOnAFullCopyIsRefusedUntilThereIsRoom() {
+        KeyCoalescer c = new KeyCoalescer(1, 10);
+        c.now(1000);
+        c.hset("other", "f", 1);
+        KeyHandle h = c.handle("k");
+        h.hset("f", 1);
+        assertFalse(h.exists());
+        assertEquals(1, c.refused());
+        c.drainDirty(10);
+        c.expireIdle(1000 + 10_000);
+        h.hset("f", 2);
+        assertTrue(h.exists());
+        assertEquals(2L, c.get("k", "f"));
+    }
+
+    @Test
+    void expiryStepsThroughTheCopyASliceAtATimeAndMissesNoKey() {
+        KeyCoalescer c = new KeyCoalescer(100_000, 60);
+        c.now(0);
+        for (int i = 0; i < 10_000; i++) {
+            c.hset("k" + i, "f", i);
+            c.expire("k" + i, i % 2 == 0 ? 10 : 100); // half go at 10 s, half live on
+        }
+        c.drainDirty(100_000);
+        for (long t = 0; t < 10_000; t += 100) {
+            assertEquals(0, c.expireStep(t), "nothing due yet at " + t);
+        }
+        int gone = c.expireStep(10_000);
+        assertTrue(gone > 0 && gone <= 2_500, "one tick checks about a tenth of the copy, not all of it: " + gone);
+        for (long t = 10_100; t <= 11_000; t += 100) {
+            gone += c.expireStep(t);
+        }
+        assertEquals(5_000, gone, "within a second every expired key is found");
+        assertEquals(5_000, c.size());
+        for (int i = 0; i < 10_000; i++) {
+            assertEquals(i % 2 != 0, c.exists("k" + i), "k" + i);
+        }
+        KeyHandle h = c.handle("k1");
+        h.hset("f", -1); // the keys that moved in the scan's table are still the live copies
+        assertEquals(-1L, c.get("k1", "f"));
+        c.hset("k0", "f", 0); // and a forgotten key comes back as a new one
+        assertEquals(5_001, c.size());
+        assertEquals(0, c.expireStep(11_100));
     }
 }

@@ -38,4 +38,14 @@ public interface StateWriter {
      * should get one; the core applies its default otherwise.
      */
     void expire(String key, long ttlSeconds);
+
+    /**
+     * A handle on {@code key} that a module may keep across events (in its per-flow state, say) to write the key
+     * without naming it again: a writer that holds its keys in a map skips the lookup. Making a handle creates nothing:
+     * the key appears with the first write through it, and again after it expired. The default goes through the key
+     * text ({@link KeyHandle.ByKey}).
+     */
+    default KeyHandle handle(String key) {
+        return new KeyHandle.ByKey(this, key);
+    }
 }

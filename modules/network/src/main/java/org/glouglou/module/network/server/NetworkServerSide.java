@@ -17,6 +17,7 @@ import org.glouglou.module.network.NetworkEvents.NewConn;
 import org.glouglou.module.network.NetworkEvents.Trace;
 import org.glouglou.module.network.NetworkModule;
 import org.glouglou.spi.Event;
+import org.glouglou.spi.server.KeyHandle;
 import org.glouglou.spi.server.ProbeContext;
 import org.glouglou.spi.server.ServerSettings;
 import org.glouglou.spi.server.ServerSide;
@@ -44,7 +45,7 @@ public final class NetworkServerSide implements ServerSide {
     /** 16x the per-session bound across all sessions: memory stays bounded with any number of probes. */
     static final int TOTAL_FACTOR = 16;
 
-    /** One flow of one session, with its keys computed once. */
+    /** One flow of one session, with its keys computed once and handles on them (no key lookup per DATA). */
     static final class Conn {
         final String key;
         final String link;
@@ -54,6 +55,8 @@ public final class NetworkServerSide implements ServerSide {
         final boolean srcIsA;
         /** Protocol name, for the link's protocol mix (issue 5). */
         final String proto;
+        /** "proto.NAME", made once per flow rather than per DATA; interned so the core finds the field by identity. */
+        final String protoField;
         long srcPkts;
         long srcBytes;
         long dstPkts;
@@ -62,6 +65,13 @@ public final class NetworkServerSide implements ServerSide {
 
         /** The link's rate window, cached: looked up again only once it was forgotten as quiet. */
         Rate rate;
+
+        /** The writer the handles below came from: made again if the core ever passes another one. */
+        StateWriter writer;
+        KeyHandle connH;
+        KeyHandle linkH;
+        KeyHandle srcH;
+        KeyHandle dstH;
 
         Conn(String key, FlowKey f) {
             // interned: every conn of a link or host passes the same String, so the core's key lookups end on
@@ -72,6 +82,19 @@ public final class NetworkServerSide implements ServerSide {
             this.dstNode = NetworkKeys.node(f.dst()).intern();
             this.srcIsA = NetworkKeys.ordered(f.src(), f.dst());
             this.proto = NetworkModule.protoName(f.proto());
+            this.protoField = ("proto." + proto).intern();
+        }
+
+        /** The handles on this flow's four keys, from {@code out}; they stay valid across the keys' expiry. */
+        Conn handles(StateWriter out) {
+            if (writer != out) {
+                writer = out;
+                connH = out.handle(key);
+                linkH = out.handle(link);
+                srcH = out.handle(srcNode);
+                dstH = out.handle(dstNode);
+            }
+            return this;
         }
     }
 
@@ -82,7 +105,7 @@ public final class NetworkServerSide implements ServerSide {
         final String seenField;
 
         SessionConns(long probeId) {
-            this.seenField = "seen." + probeId;
+            this.seenField = ("seen." + probeId).intern();
         }
     }
 
@@ -168,46 +191,48 @@ public final class NetworkServerSide implements ServerSide {
         Conn c = new Conn(NetworkKeys.conn(probe.probeId(), probe.sessionId(), n.conn()), f);
         c.lastSeenMillis = now;
         s.conns.put(id, c);
-        String k = c.key;
-        out.hset(k, "proto", NetworkModule.protoName(f.proto()));
-        out.hset(k, "src", NetworkKeys.text(f.src()));
-        out.hset(k, "sport", f.sport());
-        out.hset(k, "dst", NetworkKeys.text(f.dst()));
-        out.hset(k, "dport", f.dport());
-        out.hset(k, "probe", probe.probeId());
-        out.hset(k, "state", "open");
-        out.hsetIfAbsent(k, "first_seen", t);
-        out.hmax(k, "last_seen", t);
-        out.expire(k, settings.connTtlSeconds());
-        touchNode(c.srcNode, f.src(), t, s.seenField, out);
-        touchNode(c.dstNode, f.dst(), t, s.seenField, out);
+        c.handles(out);
+        KeyHandle k = c.connH;
+        k.hset("proto", c.proto);
+        k.hset("src", NetworkKeys.text(f.src()));
+        k.hset("sport", f.sport());
+        k.hset("dst", NetworkKeys.text(f.dst()));
+        k.hset("dport", f.dport());
+        k.hset("probe", probe.probeId());
+        k.hset("state", "open");
+        k.hsetIfAbsent("first_seen", t);
+        k.hmax("last_seen", t);
+        k.expire(settings.connTtlSeconds());
+        touchNode(c.srcH, f.src(), t, s.seenField);
+        touchNode(c.dstH, f.dst(), t, s.seenField);
         InetAddress a = c.srcIsA ? f.src() : f.dst();
         InetAddress b = c.srcIsA ? f.dst() : f.src();
-        out.hset(c.link, "a", NetworkKeys.text(a));
-        out.hset(c.link, "b", NetworkKeys.text(b));
-        out.hsetIfAbsent(c.link, "first_seen", t);
-        out.hmax(c.link, "last_seen", t);
-        out.hincrBy(c.link, "conns", 1);
+        KeyHandle l = c.linkH;
+        l.hset("a", NetworkKeys.text(a));
+        l.hset("b", NetworkKeys.text(b));
+        l.hsetIfAbsent("first_seen", t);
+        l.hmax("last_seen", t);
+        l.hincrBy("conns", 1);
         // for viewers (issue 5): which services a host pair uses, bounded so a port scan cannot grow the hash
-        if (f.dport() != 0 && out.fieldCount(c.link) < MAX_LINK_FIELDS) {
-            out.hincrBy(c.link, "port." + f.dport(), 1);
+        if (f.dport() != 0 && l.fieldCount() < MAX_LINK_FIELDS) {
+            l.hincrBy("port." + f.dport(), 1);
         }
-        out.hmax(c.link, "seen." + probe.probeId(), t);
-        out.expire(c.link, settings.linkTtlSeconds());
+        l.hmax(s.seenField, t);
+        l.expire(settings.linkTtlSeconds());
     }
 
-    private void touchNode(String key, InetAddress addr, long t, String seenField, StateWriter out) {
-        if (!out.exists(key)) {
-            out.hset(key, "addr", NetworkKeys.text(addr));
-            out.hsetIfAbsent(key, "first_seen", t);
+    private void touchNode(KeyHandle node, InetAddress addr, long t, String seenField) {
+        if (!node.exists()) {
+            node.hset("addr", NetworkKeys.text(addr));
+            node.hsetIfAbsent("first_seen", t);
             String name = latestName.get(addr);
             if (name != null) {
-                out.hset(key, "name", name);
+                node.hset("name", name);
             }
         }
-        out.hmax(key, "last_seen", t);
-        out.hmax(key, seenField, t);
-        out.expire(key, settings.nodeTtlSeconds());
+        node.hmax("last_seen", t);
+        node.hmax(seenField, t);
+        node.expire(settings.nodeTtlSeconds());
     }
 
     private void onData(SessionConns s, Data d, long t, StateWriter out) {
@@ -216,58 +241,58 @@ public final class NetworkServerSide implements ServerSide {
             unknownConn++;
             return;
         }
-        add(c, d.srcPkts(), d.srcBytes(), d.dstPkts(), d.dstBytes(), t, s.seenField, out);
-        out.expire(c.key, settings.connTtlSeconds());
+        add(c.handles(out), d.srcPkts(), d.srcBytes(), d.dstPkts(), d.dstBytes(), t, s.seenField);
+        c.connH.expire(settings.connTtlSeconds());
     }
 
     /** Adds traffic of one connection to its conn, link and node keys. */
-    private void add(Conn c, long sp, long sb, long dp, long db, long t, String seenField, StateWriter out) {
+    private void add(Conn c, long sp, long sb, long dp, long db, long t, String seenField) {
         c.srcPkts += sp;
         c.srcBytes += sb;
         c.dstPkts += dp;
         c.dstBytes += db;
         c.lastSeenMillis = now;
-        String k = c.key;
-        out.hset(k, "src_pkts", c.srcPkts);
-        out.hset(k, "src_bytes", c.srcBytes);
-        out.hset(k, "dst_pkts", c.dstPkts);
-        out.hset(k, "dst_bytes", c.dstBytes);
-        out.hmax(k, "last_seen", t);
-        String l = c.link;
+        KeyHandle k = c.connH;
+        k.hset("src_pkts", c.srcPkts);
+        k.hset("src_bytes", c.srcBytes);
+        k.hset("dst_pkts", c.dstPkts);
+        k.hset("dst_bytes", c.dstBytes);
+        k.hmax("last_seen", t);
+        KeyHandle l = c.linkH;
         long abP = c.srcIsA ? sp : dp;
         long abB = c.srcIsA ? sb : db;
         long baP = c.srcIsA ? dp : sp;
         long baB = c.srcIsA ? db : sb;
         if (abP != 0 || abB != 0) {
-            out.hincrBy(l, "pkts_ab", abP);
-            out.hincrBy(l, "bytes_ab", abB);
+            l.hincrBy("pkts_ab", abP);
+            l.hincrBy("bytes_ab", abB);
         }
         if (baP != 0 || baB != 0) {
-            out.hincrBy(l, "pkts_ba", baP);
-            out.hincrBy(l, "bytes_ba", baB);
+            l.hincrBy("pkts_ba", baP);
+            l.hincrBy("bytes_ba", baB);
         }
         if (abB + baB != 0) {
-            out.hincrBy(l, "proto." + c.proto, abB + baB); // the protocol mix, in bytes (issue 5)
+            l.hincrBy(c.protoField, abB + baB); // the protocol mix, in bytes (issue 5)
         }
-        out.hmax(l, "last_seen", t);
-        out.expire(l, settings.linkTtlSeconds());
+        l.hmax("last_seen", t);
+        l.expire(settings.linkTtlSeconds());
         Rate r = c.rate;
         if (r == null || r.forgotten) {
-            r = rates.get(l);
+            r = rates.get(c.link);
             if (r == null) {
                 r = new Rate();
-                rates.put(l, r);
+                rates.put(c.link, r);
             }
             c.rate = r;
         }
         r.ab += abB;
         r.ba += baB;
-        out.hmax(c.srcNode, "last_seen", t);
-        out.hmax(c.srcNode, seenField, t);
-        out.expire(c.srcNode, settings.nodeTtlSeconds());
-        out.hmax(c.dstNode, "last_seen", t);
-        out.hmax(c.dstNode, seenField, t);
-        out.expire(c.dstNode, settings.nodeTtlSeconds());
+        c.srcH.hmax("last_seen", t);
+        c.srcH.hmax(seenField, t);
+        c.srcH.expire(settings.nodeTtlSeconds());
+        c.dstH.hmax("last_seen", t);
+        c.dstH.hmax(seenField, t);
+        c.dstH.expire(settings.nodeTtlSeconds());
     }
 
     private void onDelConn(SessionConns s, DelConn d, long t, StateWriter out) {
@@ -282,10 +307,10 @@ public final class NetworkServerSide implements ServerSide {
         long sb = Math.max(0, d.srcBytes() - c.srcBytes);
         long dp = Math.max(0, d.dstPkts() - c.dstPkts);
         long db = Math.max(0, d.dstBytes() - c.dstBytes);
-        add(c, sp, sb, dp, db, t, s.seenField, out);
-        out.hset(c.key, "state", "closed");
-        out.hset(c.key, "reason", d.reason().label);
-        out.expire(c.key, settings.closedConnTtlSeconds());
+        add(c.handles(out), sp, sb, dp, db, t, s.seenField);
+        c.connH.hset("state", "closed");
+        c.connH.hset("reason", d.reason().label);
+        c.connH.expire(settings.closedConnTtlSeconds());
     }
 
     private void onName(Name n, StateWriter out) {

@@ -19,6 +19,7 @@ import org.glouglou.module.network.NetworkEvents.Reason;
 import org.glouglou.module.network.NetworkEvents.Trace;
 import org.glouglou.module.network.NetworkEvents.TraceMethod;
 import org.glouglou.spi.Event;
+import org.glouglou.spi.server.KeyHandle;
 import org.glouglou.spi.server.ProbeContext;
 import org.glouglou.spi.server.ServerSettings;
 import org.glouglou.spi.server.StateWriter;
@@ -77,6 +78,14 @@ class NetworkServerSideTest {
         public void expire(String key, long ttlSeconds) {
             h(key);
             ttl.put(key, ttlSeconds);
+        }
+
+        int handlesMade;
+
+        @Override
+        public KeyHandle handle(String key) {
+            handlesMade++;
+            return StateWriter.super.handle(key);
         }
     }
 
@@ -183,5 +192,27 @@ class NetworkServerSideTest {
         assertEquals("1:0:1::", NetworkKeys.text(ip("1:0:1:0:0:0:0:0")));
         assertEquals("2001:db8:0:1:1:1:1:1", NetworkKeys.text(ip("2001:db8:0:1:1:1:1:1")));
         assertEquals("gg:link:10.0.0.1|::1", NetworkKeys.link(ip("::1"), ip("10.0.0.1")), "IPv4 sorts first");
+    }
+
+    @Test
+    void flowKeepsHandlesOnItsFourKeysAndWritesAgainAfterTheyExpired() throws Exception {
+        ev(new NewConn(1, new FlowKey(6, ip("10.0.0.1"), 1000, ip("10.0.0.2"), 80)));
+        for (int i = 0; i < 100; i++) {
+            ev(new Data(1, 1, 10, 1, 20, null));
+        }
+        assertEquals(4, w.handlesMade, "conn, link and two hosts: once per flow, not per event");
+        // the keys expire while the flow lives (a quiet spell longer than their TTL, here all at once)
+        w.keys.clear();
+        ev(new Data(1, 1, 10, 0, 0, null));
+        assertEquals(4, w.handlesMade);
+        assertEquals(101L, w.keys.get("gg:conn:7:42:1").get("src_pkts"), "the conn's totals, written again");
+        assertEquals(1L, w.keys.get("gg:link:10.0.0.1|10.0.0.2").get("pkts_ab"), "the link counts from its new life");
+        assertTrue(w.exists("gg:node:10.0.0.1") && w.exists("gg:node:10.0.0.2"));
+        // another writer: the flow makes its handles on that one, and the writes land there
+        MapWriter other = new MapWriter();
+        side.onEvent(ctx, 1_000_000_000L, new Data(1, 0, 0, 1, 5, null), other);
+        assertEquals(4, other.handlesMade);
+        assertEquals(101L, other.keys.get("gg:conn:7:42:1").get("dst_pkts"));
+        assertEquals(5L, other.keys.get("gg:link:10.0.0.1|10.0.0.2").get("bytes_ba"));
     }
 }
