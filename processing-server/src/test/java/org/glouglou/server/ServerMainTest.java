@@ -16,7 +16,11 @@ class ServerMainTest {
             "--listen 127.0.0.1:99999 --allow-plain|the port must be a number", "--tick 0 --allow-plain|--tick 0",
             "--bogus|Unknown option", "--tick abc --allow-plain|--tick", "|--secrets FILE is required",
             "--secrets /nonexistent/secrets|cannot read secrets file /nonexistent/secrets",
-            "--allow-plain --chroot /tmp|--chroot needs --user"})
+            "--allow-plain --chroot /tmp|--chroot needs --user",
+            "--allow-plain --redis redis://127.0.0.1:7000,redis://127.0.0.1:7001|add --redis-cluster",
+            "--allow-plain --redis-cluster --redis redis://127.0.0.1:7000/3|a Redis Cluster has database 0 only",
+            "--allow-plain --redis 127.0.0.1:6379|--redis 127.0.0.1:6379: expected redis://HOST:PORT",
+            "--allow-plain --redis-cluster --redis redis://127.0.0.1:7000,,redis://127.0.0.1:7001|an empty URI"})
     void badCommandLineIsOneLineAndExitTwo(String args, String expected) {
         PrintStream old = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();

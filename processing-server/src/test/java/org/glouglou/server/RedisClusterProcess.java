@@ -1,0 +1,200 @@
+package org.glouglou.server;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.glouglou.spi.testkit.RedisServerProcess;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real Redis Cluster for integration tests: {@code masters} {@code redis-server --cluster-enabled yes} processes on
+ * free loopback ports, joined with {@code redis-cli --cluster create ... --cluster-yes} (slots spread evenly, no
+ * replicas), ready once every node reports {@code cluster_state:ok}. Static {@code @RegisterExtension} field; killed
+ * after the class. Never touches a system Redis.
+ */
+final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
+    private final int masters;
+    private final List<Integer> ports = new ArrayList<>();
+    private final List<Process> processes = new ArrayList<>();
+    private Path dir;
+    private RedisClusterClient client;
+    private StatefulRedisClusterConnection<String, String> connection;
+
+    RedisClusterProcess(int masters) {
+        this.masters = masters;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        dir = Files.createTempDirectory("gg-redis-cluster");
+        for (int i = 0; i < masters; i++) {
+            int port = RedisServerProcess.freePort();
+            // the cluster bus listens on port + 10000: both must be free
+            while (port > 55_535 || ports.contains(port) || !free(port + 10_000)) {
+                port = RedisServerProcess.freePort();
+            }
+            ports.add(port);
+            Path d = Files.createDirectories(dir.resolve(String.valueOf(port)));
+            processes.add(new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
+                    "2000", "--save", "", "--appendonly", "no", "--dir", d.toString()).redirectErrorStream(true)
+                    .redirectOutput(d.resolve("redis.log").toFile()).start());
+        }
+        for (int port : ports) {
+            waitFor(() -> answers(port), 10_000, "redis-server on port " + port + " did not answer PING");
+        }
+        List<String> cmd = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+        ports.forEach(p -> cmd.add("127.0.0.1:" + p));
+        cmd.add("--cluster-yes");
+        Process create = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(create.getInputStream().readAllBytes());
+        if (!create.waitFor(30, TimeUnit.SECONDS) || create.exitValue() != 0) {
+            throw new IllegalStateException("redis-cli --cluster create failed: " + out);
+        }
+        for (int port : ports) {
+            waitFor(() -> info(port).contains("cluster_state:ok"), 20_000, "node " + port
+                    + " never reported cluster_state:ok");
+        }
+    }
+
+    private static boolean free(int port) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(port, 1, java.net.InetAddress
+                .getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private interface Check {
+        boolean ok() throws Exception;
+    }
+
+    private static void waitFor(Check c, long millis, String what) throws Exception {
+        long deadline = System.currentTimeMillis() + millis;
+        while (System.currentTimeMillis() < deadline) {
+            if (c.ok()) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException(what + " within " + millis + " ms");
+    }
+
+    private static boolean answers(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            s.getOutputStream().write("PING\r\n".getBytes());
+            byte[] b = new byte[7];
+            int n = s.getInputStream().read(b);
+            return n > 0 && new String(b, 0, n).startsWith("+PONG");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** CLUSTER INFO of one node, through redis-cli (no client state to manage). */
+    static String info(int port) throws Exception {
+        Process p = new ProcessBuilder("redis-cli", "-p", String.valueOf(port), "cluster", "info")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor(5, TimeUnit.SECONDS);
+        return out;
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        if (connection != null) {
+            connection.close();
+        }
+        if (client != null) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        }
+        for (Process p : processes) {
+            p.destroyForcibly();
+        }
+        for (Process p : processes) {
+            try {
+                p.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    List<Integer> ports() {
+        return List.copyOf(ports);
+    }
+
+    /** Every node as a seed list, {@code redis://127.0.0.1:P1,redis://127.0.0.1:P2,...} (the --redis syntax). */
+    String seeds() {
+        return ports.stream().map(p -> "redis://127.0.0.1:" + p).collect(Collectors.joining(","));
+    }
+
+    /** A cluster-wide synchronous API for assertions (SCAN covers every master, commands routed by slot). */
+    RedisAdvancedClusterCommands<String, String> sync() {
+        if (client == null) {
+            client = RedisClusterClient.create(RedisURI.create("redis://127.0.0.1:" + ports.get(0)));
+            connection = client.connect();
+        }
+        return connection.sync();
+    }
+
+    /** The cluster's topology as the assertion client sees it. */
+    io.lettuce.core.cluster.models.partitions.Partitions partitions() {
+        sync();
+        return client.getPartitions();
+    }
+
+    /** FLUSHALL on every master. */
+    void flushAll() {
+        for (int port : ports) {
+            onNode(port, c -> c.sync().flushall());
+        }
+    }
+
+    /** Keys under {@code prefix} held by each node (port to count), read on the node itself. */
+    Map<Integer, Long> keysPerNode(String prefix) {
+        Map<Integer, Long> m = new LinkedHashMap<>();
+        for (int port : ports) {
+            m.put(port, onNode(port, c -> (long) GroundTruth.scan(c.sync(), prefix + "*").size()));
+        }
+        return m;
+    }
+
+    /** notify-keyspace-events of each node. */
+    Map<Integer, String> notifyFlags() {
+        Map<Integer, String> m = new LinkedHashMap<>();
+        for (int port : ports) {
+            m.put(port, onNode(port, c -> c.sync().configGet("notify-keyspace-events").get(
+                    "notify-keyspace-events")));
+        }
+        return m;
+    }
+
+    private static <T> T onNode(int port, java.util.function.Function<StatefulRedisConnection<String, String>, T> f) {
+        RedisClient c = RedisClient.create(RedisURI.create("redis://127.0.0.1:" + port));
+        try (StatefulRedisConnection<String, String> conn = c.connect()) {
+            return f.apply(conn);
+        } finally {
+            c.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        }
+    }
+}
