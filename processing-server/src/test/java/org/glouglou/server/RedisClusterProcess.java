@@ -12,7 +12,11 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,13 +28,18 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A real Redis Cluster for integration tests: {@code masters} {@code redis-server --cluster-enabled yes} processes on
- * free loopback ports, joined with {@code redis-cli --cluster create ... --cluster-yes} (slots spread evenly, no
- * replicas), ready once every node reports {@code cluster_state:ok}. Static {@code @RegisterExtension} field; killed
- * after the class. Never touches a system Redis.
+ * A real Redis Cluster for integration tests: {@code masters * (1 + replicas)} {@code redis-server --cluster-enabled
+ * yes} processes on free loopback ports, joined with {@code redis-cli --cluster create ... --cluster-replicas R
+ * --cluster-yes} (slots spread evenly over the masters), ready once every node reports {@code cluster_state:ok}.
+ * Node timeout 2 s, so a killed master's replica is promoted within a few seconds. Static {@code @RegisterExtension}
+ * field; killed after the class. Never touches a system Redis.
  */
 final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
     private final int masters;
+    private final int replicas;
+    private final Set<Integer> killed = new HashSet<>();
+    private final Map<Integer, RedisClient> nodeClients = new HashMap<>();
+    private final Map<Integer, StatefulRedisConnection<String, String>> nodes = new HashMap<>();
     private final List<Integer> ports = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
     private Path dir;
@@ -38,13 +47,18 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
     private StatefulRedisClusterConnection<String, String> connection;
 
     RedisClusterProcess(int masters) {
+        this(masters, 0);
+    }
+
+    RedisClusterProcess(int masters, int replicas) {
         this.masters = masters;
+        this.replicas = replicas;
     }
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         dir = Files.createTempDirectory("gg-redis-cluster");
-        for (int i = 0; i < masters; i++) {
+        for (int i = 0; i < masters * (1 + replicas); i++) {
             int port = RedisServerProcess.freePort();
             // the cluster bus listens on port + 10000: both must be free
             while (port > 55_535 || ports.contains(port) || !free(port + 10_000)) {
@@ -62,6 +76,8 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
         }
         List<String> cmd = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         ports.forEach(p -> cmd.add("127.0.0.1:" + p));
+        cmd.add("--cluster-replicas");
+        cmd.add(String.valueOf(replicas));
         cmd.add("--cluster-yes");
         Process create = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(create.getInputStream().readAllBytes());
@@ -71,6 +87,13 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
         for (int port : ports) {
             waitFor(() -> info(port).contains("cluster_state:ok"), 20_000, "node " + port
                     + " never reported cluster_state:ok");
+        }
+        waitFor(() -> masterPorts().size() == masters, 20_000, masters + " masters");
+        for (int port : ports) {
+            if (!masterPorts().contains(port)) {
+                waitFor(() -> node(port).info("replication").contains("master_link_status:up"), 20_000, "replica "
+                        + port + " in sync");
+            }
         }
     }
 
@@ -124,6 +147,8 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
         if (connection != null) {
             connection.close();
         }
+        nodes.values().forEach(StatefulRedisConnection::close);
+        nodeClients.values().forEach(c -> c.shutdown(Duration.ZERO, Duration.ofSeconds(1)));
         if (client != null) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
         }
@@ -152,6 +177,10 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
     RedisAdvancedClusterCommands<String, String> sync() {
         if (client == null) {
             client = RedisClusterClient.create(RedisURI.create("redis://127.0.0.1:" + ports.get(0)));
+            client.setOptions(io.lettuce.core.cluster.ClusterClientOptions.builder().topologyRefreshOptions(
+                    io.lettuce.core.cluster.ClusterTopologyRefreshOptions.builder().enablePeriodicRefresh(Duration
+                            .ofSeconds(1)).build())
+                    .build());
             connection = client.connect();
         }
         return connection.sync();
@@ -163,38 +192,76 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
         return client.getPartitions();
     }
 
+    /** A connection to one node itself (not routed), kept for the class. */
+    synchronized RedisCommands<String, String> node(int port) {
+        StatefulRedisConnection<String, String> c = nodes.get(port);
+        if (c == null) {
+            RedisClient client = RedisClient.create(RedisURI.create("redis://127.0.0.1:" + port));
+            nodeClients.put(port, client);
+            c = client.connect();
+            nodes.put(port, c);
+        }
+        return c.sync();
+    }
+
+    /** Nodes still running. */
+    List<Integer> alive() {
+        return ports.stream().filter(p -> !killed.contains(p)).toList();
+    }
+
+    /** Running nodes that are masters now (ROLE). */
+    List<Integer> masterPorts() {
+        return alive().stream().filter(p -> "master".equals(String.valueOf(node(p).role().get(0)))).toList();
+    }
+
+    /** Kills one node (SIGKILL, like a crash). */
+    void kill(int port) throws InterruptedException {
+        Process p = processes.get(ports.indexOf(port));
+        killed.add(port);
+        p.destroyForcibly();
+        p.waitFor(5, TimeUnit.SECONDS);
+        StatefulRedisConnection<String, String> c = nodes.remove(port);
+        if (c != null) {
+            c.close();
+        }
+    }
+
     /** FLUSHALL on every master. */
     void flushAll() {
-        for (int port : ports) {
-            onNode(port, c -> c.sync().flushall());
+        for (int port : masterPorts()) {
+            node(port).flushall();
         }
     }
 
-    /** Keys under {@code prefix} held by each node (port to count), read on the node itself. */
+    /**
+     * What {@code read} finds on each running master, read on the master itself (SCAN and HGETALL there), merged:
+     * the cluster's content without relying on the client's topology.
+     */
+    <T> T merged(java.util.function.Function<RedisCommands<String, String>, T> read,
+            java.util.function.BinaryOperator<T> merge) {
+        T all = null;
+        for (int port : masterPorts()) {
+            T one = read.apply(node(port));
+            all = all == null ? one : merge.apply(all, one);
+        }
+        return all;
+    }
+
+    /** Keys under {@code prefix} held by each running master (port to count), read on the node itself. */
     Map<Integer, Long> keysPerNode(String prefix) {
         Map<Integer, Long> m = new LinkedHashMap<>();
-        for (int port : ports) {
-            m.put(port, onNode(port, c -> (long) GroundTruth.scan(c.sync(), prefix + "*").size()));
+        for (int port : masterPorts()) {
+            m.put(port, (long) GroundTruth.scan(node(port), prefix + "*").size());
         }
         return m;
     }
 
-    /** notify-keyspace-events of each node. */
+    /** notify-keyspace-events of each running node, masters and replicas. */
     Map<Integer, String> notifyFlags() {
         Map<Integer, String> m = new LinkedHashMap<>();
-        for (int port : ports) {
-            m.put(port, onNode(port, c -> c.sync().configGet("notify-keyspace-events").get(
-                    "notify-keyspace-events")));
+        for (int port : alive()) {
+            m.put(port, node(port).configGet("notify-keyspace-events").get("notify-keyspace-events"));
         }
         return m;
-    }
-
-    private static <T> T onNode(int port, java.util.function.Function<StatefulRedisConnection<String, String>, T> f) {
-        RedisClient c = RedisClient.create(RedisURI.create("redis://127.0.0.1:" + port));
-        try (StatefulRedisConnection<String, String> conn = c.connect()) {
-            return f.apply(conn);
-        } finally {
-            c.shutdown(Duration.ZERO, Duration.ofSeconds(1));
-        }
     }
 }

@@ -5,6 +5,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions.RefreshTrigger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,11 @@ public record RedisTarget(List<RedisURI> seeds, boolean cluster) {
      * an adaptive refresh.
      */
     public static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(10);
+    /**
+     * 5 s between two adaptive refreshes at most (Lettuce's default is 30 s): a master that dies triggers one at once
+     * (persistent reconnects), before the cluster has failed over; the next one, 5 s later, sees the promoted replica.
+     */
+    public static final Duration ADAPTIVE_REFRESH_GAP = Duration.ofSeconds(5);
 
     public RedisTarget {
         seeds = List.copyOf(seeds);
@@ -103,16 +109,19 @@ public record RedisTarget(List<RedisURI> seeds, boolean cluster) {
     }
 
     /**
-     * Cluster client options on top of {@code base}'s behaviour (fail fast while disconnected, 5 s timeout): topology
-     * reread every {@link #TOPOLOGY_REFRESH} and on every adaptive trigger (MOVED, ASK, persistent reconnects), stale
-     * node connections closed.
+     * Cluster client options, the standalone behaviour (fail fast while disconnected, 5 s timeout) plus: topology
+     * reread every {@link #TOPOLOGY_REFRESH} and on every adaptive trigger (MOVED, ASK, persistent reconnects,
+     * uncovered slot, unknown node; at most one per {@link #ADAPTIVE_REFRESH_GAP}), stale node connections closed.
      */
     public static ClusterClientOptions clusterOptions(int requestQueueSize) {
         return ClusterClientOptions.builder().autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(requestQueueSize).timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(5)))
                 .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enablePeriodicRefresh(
-                        TOPOLOGY_REFRESH).enableAllAdaptiveRefreshTriggers().closeStaleConnections(true).build())
+                        TOPOLOGY_REFRESH).enableAdaptiveRefreshTrigger(RefreshTrigger.MOVED_REDIRECT,
+                                RefreshTrigger.ASK_REDIRECT, RefreshTrigger.PERSISTENT_RECONNECTS,
+                                RefreshTrigger.UNCOVERED_SLOT, RefreshTrigger.UNKNOWN_NODE)
+                        .adaptiveRefreshTriggersTimeout(ADAPTIVE_REFRESH_GAP).closeStaleConnections(true).build())
                 .build();
     }
 }
