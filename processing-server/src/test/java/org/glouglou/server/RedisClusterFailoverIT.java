@@ -9,8 +9,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import org.glouglou.server.store.RedisTarget;
 import org.glouglou.server.viz.ViewerServer;
 import org.glouglou.server.viz.ViewerServerConfig;
@@ -36,22 +34,6 @@ class RedisClusterFailoverIT {
     static void users() throws Exception {
         users = Files.createTempFile("gg-viewers", ".txt");
         Files.writeString(users, "alice " + ViewerUsers.hash("correct horse") + "\n");
-    }
-
-    static Set<String> hosts() {
-        return CLUSTER.merged(GroundTruth::hosts, (a, b) -> {
-            Set<String> m = new TreeSet<>(a);
-            m.addAll(b);
-            return m;
-        });
-    }
-
-    static Map<String, GroundTruth.LinkTotals> links() {
-        return CLUSTER.merged(GroundTruth::links, (a, b) -> {
-            Map<String, GroundTruth.LinkTotals> m = new TreeMap<>(a);
-            m.putAll(b);
-            return m;
-        });
     }
 
     static boolean flags(String f) {
@@ -82,8 +64,8 @@ class RedisClusterFailoverIT {
                 IngestFixture.send(probe, truth.events(0, half));
                 Set<String> hosts1 = truth.expectedHosts(half);
                 Map<String, GroundTruth.LinkTotals> links1 = truth.expectedLinks(half);
-                IngestFixture.waitFor(() -> links().equals(links1) && hosts().equals(hosts1), WAIT);
-                GroundTruth.assertSame(links1, links(), capture + ": links before the failover");
+                IngestFixture.waitFor(() -> CLUSTER.links().equals(links1) && CLUSTER.hosts().equals(hosts1), WAIT);
+                GroundTruth.assertSame(links1, CLUSTER.links(), capture + ": links before the failover");
                 RedisClusterIT.converge(v, TestViewer.expected(hosts1, links1), capture + " before the failover",
                         viewers);
                 // every node, replicas included, publishes keyspace notifications: the server set them all
@@ -115,10 +97,10 @@ class RedisClusterFailoverIT {
                 IngestFixture.send(probe, truth.events(half, n));
                 Set<String> hosts = truth.expectedHosts(n);
                 Map<String, GroundTruth.LinkTotals> links = truth.expectedLinks(n);
-                IngestFixture.waitFor(() -> links().equals(links) && hosts().equals(hosts), WAIT);
+                IngestFixture.waitFor(() -> CLUSTER.links().equals(links) && CLUSTER.hosts().equals(hosts), WAIT);
                 long landedAt = System.currentTimeMillis();
-                GroundTruth.assertSame(hosts, hosts(), capture + ": hosts after the failover");
-                GroundTruth.assertSame(links, links(), capture + ": links with per-direction totals after the"
+                GroundTruth.assertSame(hosts, CLUSTER.hosts(), capture + ": hosts after the failover");
+                GroundTruth.assertSame(links, CLUSTER.links(), capture + ": links with per-direction totals after the"
                         + " failover");
                 RedisClusterIT.converge(v, TestViewer.expected(hosts, links), capture + " after the failover",
                         viewers);

@@ -42,6 +42,7 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
     private final Map<Integer, StatefulRedisConnection<String, String>> nodes = new HashMap<>();
     private final List<Integer> ports = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
+    private final List<ProcessBuilder> commands = new ArrayList<>();
     private Path dir;
     private RedisClusterClient client;
     private StatefulRedisClusterConnection<String, String> connection;
@@ -66,10 +67,13 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
             }
             ports.add(port);
             Path d = Files.createDirectories(dir.resolve(String.valueOf(port)));
-            processes.add(new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
-                    "2000", "--save", "", "--appendonly", "no", "--dir", d.toString()).redirectErrorStream(true)
-                    .redirectOutput(d.resolve("redis.log").toFile()).start());
+            ProcessBuilder b = new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind",
+                    "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                    "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--dir", d.toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(d.resolve("redis.log")
+                            .toFile()));
+            commands.add(b);
+            processes.add(b.start());
         }
         for (int port : ports) {
             waitFor(() -> answers(port), 10_000, "redis-server on port " + port + " did not answer PING");
@@ -226,6 +230,21 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
         }
     }
 
+    /**
+     * Starts a killed node again on its port, EMPTY (no persistence) but with its nodes.conf: it rejoins the cluster
+     * with its node id (and its slots, unless a replica took them over); waits until every running node reports
+     * cluster_state:ok.
+     */
+    void restart(int port) throws Exception {
+        int i = ports.indexOf(port);
+        processes.set(i, commands.get(i).start());
+        killed.remove(port);
+        waitFor(() -> answers(port), 10_000, "redis-server on port " + port + " did not answer PING");
+        for (int p : alive()) {
+            waitFor(() -> info(p).contains("cluster_state:ok"), 20_000, "node " + p + " cluster_state:ok");
+        }
+    }
+
     /** FLUSHALL on every master. */
     void flushAll() {
         for (int port : masterPorts()) {
@@ -245,6 +264,24 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
             all = all == null ? one : merge.apply(all, one);
         }
         return all;
+    }
+
+    /** Hosts in the cluster, read on each master itself. */
+    Set<String> hosts() {
+        return merged(GroundTruth::hosts, (a, b) -> {
+            Set<String> m = new java.util.TreeSet<>(a);
+            m.addAll(b);
+            return m;
+        });
+    }
+
+    /** Host pairs with their totals, read on each master itself. */
+    Map<String, GroundTruth.LinkTotals> links() {
+        return merged(GroundTruth::links, (a, b) -> {
+            Map<String, GroundTruth.LinkTotals> m = new java.util.TreeMap<>(a);
+            m.putAll(b);
+            return m;
+        });
     }
 
     /** Keys under {@code prefix} held by each running master (port to count), read on the node itself. */

@@ -96,7 +96,7 @@ public final class RedisStore implements AutoCloseable {
     /** The cluster client, or null for a standalone Redis. */
     private final RedisClusterClient clusterClient;
     /** Cluster: remote addresses of node connections that lost their link and are trying to reconnect. */
-    private final Set<SocketAddress> reconnecting = ConcurrentHashMap.newKeySet();
+    private final Set<String> reconnecting = ConcurrentHashMap.newKeySet();
     private volatile reactor.core.Disposable events;
     private final ScheduledExecutorService connector = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "redis-connect");
@@ -188,14 +188,18 @@ public final class RedisStore implements AutoCloseable {
             return;
         }
         if (e instanceof ReconnectAttemptEvent r) {
-            if (reconnecting.add(r.remoteAddress())) {
+            String node = hostPort(r.remoteAddress());
+            if (reconnecting.add(node)) {
                 LOG.warn("Redis Cluster node {} disconnected: its keys are held in memory and written when it is"
-                        + " back", r.remoteAddress());
+                        + " back", node);
             }
-        } else if (e instanceof ConnectionActivatedEvent a && reconnecting.remove(a.remoteAddress())) {
-            LOG.info("Redis Cluster node {} reconnected: rewriting every live key", a.remoteAddress());
-            rewriteAll = true;
-            connector.execute(this::enableNotifications);
+        } else if (e instanceof ConnectionActivatedEvent a && reconnecting.remove(hostPort(a.remoteAddress()))) {
+            LOG.info("Redis Cluster node {} reconnected: rewriting every live key", hostPort(a.remoteAddress()));
+            // notifications first: a node that restarted lost its CONFIG, and viewers must see the rewrite
+            connector.execute(() -> {
+                enableNotifications();
+                rewriteAll = true;
+            });
         } else if (e instanceof ClusterTopologyChangedEvent t) {
             LOG.info("Redis Cluster topology changed ({} -> {} nodes): rewriting every live key, enabling"
                     + " notifications on every node", t.before().size(), t.after().size());
@@ -203,10 +207,18 @@ public final class RedisStore implements AutoCloseable {
                 if (connection instanceof StatefulRedisClusterConnection<String, String> cc) {
                     openMasterConnections(cc);
                 }
-                rewriteAll = true;
                 enableNotifications();
+                rewriteAll = true;
             });
         }
+    }
+
+    /** HOST:PORT of a node, the same whether Lettuce reports the address resolved or not. */
+    static String hostPort(SocketAddress a) {
+        if (a instanceof java.net.InetSocketAddress i) {
+            return i.getHostString() + ":" + i.getPort();
+        }
+        return String.valueOf(a);
     }
 
     /**
