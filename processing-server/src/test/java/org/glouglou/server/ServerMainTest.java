@@ -37,4 +37,19 @@ class ServerMainTest {
         assertTrue(out.contains(expected), out);
         assertFalse(out.contains("\tat "), out);
     }
+
+    @org.junit.jupiter.api.Test
+    void helpShowsTheClusterOption() {
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true));
+        try {
+            assertEquals(0, ServerMain.run(new String[]{"--help"}));
+        } finally {
+            System.setOut(old);
+        }
+        String help = out.toString();
+        assertTrue(help.contains("--redis=URI[,URI...]"), help);
+        assertTrue(help.contains("--redis-cluster"), help);
+    }
 }
