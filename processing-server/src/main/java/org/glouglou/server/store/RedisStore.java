@@ -73,7 +73,6 @@ public final class RedisStore implements AutoCloseable {
      */
     public static final int DEFAULT_KEYS_PER_SECOND = 50_000;
 
-    private final RedisTarget target;
     private final String uri;
     private final ServerMetrics metrics;
     private final int maxInflight;
@@ -127,7 +126,6 @@ public final class RedisStore implements AutoCloseable {
      * @param keysPerSecond  keys written per second at most (the write budget; the rest wait, coalescing further)
      */
     public RedisStore(RedisTarget target, ServerMetrics metrics, int maxInflight, int keysPerSecond) {
-        this.target = target;
         this.uri = target.toString();
         this.metrics = metrics;
         this.maxInflight = maxInflight;
@@ -149,27 +147,26 @@ public final class RedisStore implements AutoCloseable {
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(maxInflight * 2).timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(5)))
                 .build());
-        if (!target.cluster()) {
-            client.addListener(new RedisConnectionStateListener() {
-                @Override
-                public void onRedisConnected(RedisChannelHandler<?, ?> c, SocketAddress a) {
-                    // only the writing connection: the short admin connections of enableNotifications come here too
-                    if (c == connection && !closed) {
-                        LOG.info("Redis {} reconnected: rewriting every live key", uri);
-                        rewriteAll = true;
-                        connector.execute(RedisStore.this::enableNotifications);
-                    }
+        // standalone: the writing connection; in a cluster it never matches (the admin client's connections only)
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> c, SocketAddress a) {
+                // only the writing connection: the short admin connections of enableNotifications come here too
+                if (c == connection && !closed) {
+                    LOG.info("Redis {} reconnected: rewriting every live key", uri);
+                    rewriteAll = true;
+                    connector.execute(RedisStore.this::enableNotifications);
                 }
+            }
 
-                @Override
-                public void onRedisDisconnected(RedisChannelHandler<?, ?> c) {
-                    if (c == connection && !closed) {
-                        LOG.warn("Redis {} disconnected: changes are held in memory and written when it is back",
-                                uri);
-                    }
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> c) {
+                if (c == connection && !closed) {
+                    LOG.warn("Redis {} disconnected: changes are held in memory and written when it is back",
+                            uri);
                 }
-            });
-        }
+            }
+        });
         metrics.gauge("glouglou_server_redis_inflight", "Redis commands sent and not yet answered",
                 cb -> cb.call(inflight.get()));
         metrics.gauge("glouglou_server_redis_write_budget", "Keys written to Redis per second at most",

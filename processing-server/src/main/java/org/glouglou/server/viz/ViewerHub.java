@@ -77,7 +77,6 @@ public final class ViewerHub implements AutoCloseable {
     record Side(String module, GraphSide side) {
     }
 
-    private final RedisTarget target;
     private final String uri;
     private final List<Side> sides = new ArrayList<>();
     private final long tickMillis;
@@ -120,7 +119,6 @@ public final class ViewerHub implements AutoCloseable {
 
     /** Follows the graph in {@code target}: a standalone Redis or a Redis Cluster. */
     public ViewerHub(RedisTarget target, ModuleRegistry registry, long tickMillis) {
-        this.target = target;
         this.uri = target.toString();
         this.tickMillis = tickMillis;
         for (GlouglouModule m : registry.modules()) {
@@ -434,11 +432,9 @@ public final class ViewerHub implements AutoCloseable {
                 }
             }
             model.replaceAll(fresh);
-            LOG.info("viewers: snapshot of Redis read{}: {} nodes, {} edges", clusterClient == null
-                    ? ""
-                    : " from "
-                            + scanners.size() + " masters",
-                    model.nodes.size(), model.edges.size());
+            String from = clusterClient == null ? "" : " from " + scanners.size() + " masters";
+            LOG.info("viewers: snapshot of Redis read{}: {} nodes, {} edges", from, model.nodes.size(), model.edges
+                    .size());
             return true;
         } catch (Exception e) {
             LOG.warn("viewers: cannot read a snapshot from Redis {}: {}; retrying", uri, e.toString());
