@@ -1,6 +1,5 @@
 package org.glouglou.server;
 
-import io.lettuce.core.RedisURI;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -13,6 +12,7 @@ import org.glouglou.server.ingest.UdpListener;
 import org.glouglou.server.metrics.ServerMetrics;
 import org.glouglou.server.store.KeyCoalescer;
 import org.glouglou.server.store.RedisStore;
+import org.glouglou.server.store.RedisTarget;
 import org.glouglou.spi.ConfigException;
 import org.glouglou.spi.ModuleRegistry;
 
@@ -48,17 +48,11 @@ public final class GlouglouServer implements AutoCloseable {
             throw new ConfigException("no --secrets FILE: the server needs the probes' secrets (or --allow-plain for"
                     + " tests)");
         }
-        RedisURI uri;
-        try {
-            uri = RedisURI.create(config.redisUri());
-        } catch (RuntimeException e) {
-            throw new ConfigException("--redis " + config.redisUri() + ": " + e.getMessage()
-                    + " (expected redis://HOST:PORT[/DB])");
-        }
+        RedisTarget target = config.redisTarget();
         // the largest of the TTLs: a key whose module set none still goes eventually
         long defaultTtl = Math.max(config.settings().nodeTtlSeconds(), config.settings().linkTtlSeconds());
         this.store = new KeyCoalescer(config.maxKeys(), defaultTtl);
-        this.redis = new RedisStore(uri, metrics, config.maxInflight(), RedisStore.DEFAULT_KEYS_PER_SECOND);
+        this.redis = new RedisStore(target, metrics, config.maxInflight(), RedisStore.DEFAULT_KEYS_PER_SECOND);
         this.core = new IngestCore(registry, secrets, ReceiverSessions.Config.defaults().withAllowPlain(config
                 .allowPlain()), store, redis, metrics, new SourceRateLimiter(config.rateLimit(),
                         2.0 * config
@@ -94,7 +88,8 @@ public final class GlouglouServer implements AutoCloseable {
             try {
                 redis.connectNow();
             } catch (RuntimeException e) {
-                throw new ConfigException("cannot reach Redis at " + config.redisUri() + ": " + e.getMessage()
+                throw new ConfigException("cannot reach Redis " + (config.redisCluster() ? "Cluster " : "") + "at "
+                        + config.redisUri() + ": " + RedisStore.rootMessage(e)
                         + " (start it, fix --redis, or drop --redis-fail-fast to keep retrying)");
             }
         } else {

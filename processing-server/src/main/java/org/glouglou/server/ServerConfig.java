@@ -9,7 +9,8 @@ import org.glouglou.spi.server.ServerSettings;
  * make their own.
  *
  * @param listen           UDP address for probes
- * @param redisUri         where the state goes
+ * @param redisUri         where the state goes: one {@code redis://HOST:PORT[/DB]}, or with {@code redisCluster} a
+ *                         comma-separated list of seed nodes
  * @param secrets          the probe secrets file; null only with {@code allowPlain}
  * @param allowPlain       accept unsealed datagrams (tests only)
  * @param metrics          the metrics HTTP endpoint, or null for none
@@ -20,10 +21,34 @@ import org.glouglou.spi.server.ServerSettings;
  * @param redisFailFast    exit at start when Redis cannot be reached instead of retrying
  * @param user             become this user after binding, or null
  * @param chroot           chroot here before becoming {@code user}, or null
+ * @param redisCluster     {@code redisUri} names the seed nodes of a Redis Cluster
  */
 public record ServerConfig(InetSocketAddress listen, String redisUri, Path secrets, boolean allowPlain,
         InetSocketAddress metrics, ServerSettings settings, int maxKeys, int rateLimit, int maxInflight,
-        boolean redisFailFast, String user, Path chroot) {
+        boolean redisFailFast, String user, Path chroot, boolean redisCluster) {
+
+    /** A standalone Redis (the form before cluster support). */
+    public ServerConfig(InetSocketAddress listen, String redisUri, Path secrets, boolean allowPlain,
+            InetSocketAddress metrics, ServerSettings settings, int maxKeys, int rateLimit, int maxInflight,
+            boolean redisFailFast, String user, Path chroot) {
+        this(listen, redisUri, secrets, allowPlain, metrics, settings, maxKeys, rateLimit, maxInflight, redisFailFast,
+                user, chroot, false);
+    }
+
+    /** Where Redis is, parsed (a bad {@code redisUri} gives a one-line {@link org.glouglou.spi.ConfigException}). */
+    public org.glouglou.server.store.RedisTarget redisTarget() throws org.glouglou.spi.ConfigException {
+        try {
+            return org.glouglou.server.store.RedisTarget.parse(redisUri, redisCluster);
+        } catch (IllegalArgumentException e) {
+            throw new org.glouglou.spi.ConfigException(e.getMessage());
+        }
+    }
+
+    /** The same configuration against a Redis Cluster whose seed nodes are {@code seeds} (comma-separated). */
+    public ServerConfig withRedisCluster(String seeds) {
+        return new ServerConfig(listen, seeds, secrets, allowPlain, metrics, settings, maxKeys, rateLimit, maxInflight,
+                redisFailFast, user, chroot, true);
+    }
 
     /** 4430 and 9430: the project's ports (spec); 9430 on loopback only: metrics reveal probe names. */
     public static final int DEFAULT_PORT = 4430;

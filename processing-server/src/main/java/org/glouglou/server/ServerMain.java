@@ -31,8 +31,13 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
             + " ${DEFAULT-VALUE})")
     String listen = "0.0.0.0:" + ServerConfig.DEFAULT_PORT;
 
-    @Option(names = "--redis", paramLabel = "URI", description = "Redis to write to (default: ${DEFAULT-VALUE})")
+    @Option(names = "--redis", paramLabel = "URI[,URI...]", description = "Redis to write to, redis://HOST:PORT[/DB]"
+            + " (default: ${DEFAULT-VALUE}); with --redis-cluster, the cluster's seed nodes, comma-separated")
     String redis = "redis://127.0.0.1:6379";
+
+    @Option(names = "--redis-cluster", description = "--redis names seed nodes of a Redis Cluster: writes are routed"
+            + " by key slot, viewers subscribe to keyspace notifications on every master")
+    boolean redisCluster;
 
     @Option(names = "--redis-fail-fast", description = "exit when Redis cannot be reached at start (default: keep"
             + " retrying every second and hold changes in memory)")
@@ -167,8 +172,10 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
         ServerSettings s = new ServerSettings(tick, nodeTtl, linkTtl, connTtl, closedTtl, nameTtl,
                 D.maxConnsPerSession());
         InetSocketAddress m = "off".equals(metrics) ? null : address("--metrics", metrics);
-        return new ServerConfig(address("--listen", listen), redis, secrets, allowPlain, m, s, maxKeys, rateLimit,
-                ServerConfig.DEFAULT_MAX_INFLIGHT, redisFailFast, user, chroot);
+        ServerConfig c = new ServerConfig(address("--listen", listen), redis, secrets, allowPlain, m, s, maxKeys,
+                rateLimit, ServerConfig.DEFAULT_MAX_INFLIGHT, redisFailFast, user, chroot, redisCluster);
+        c.redisTarget(); // a bad --redis fails here, in one line
+        return c;
     }
 
     @Override
@@ -185,7 +192,7 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
         org.glouglou.server.viz.ViewerServer viewers = null;
         if (vc != null) { // viewer port and TLS identity before the privilege drop
             viewers = new org.glouglou.server.viz.ViewerServer(vc, org.glouglou.server.viz.ViewerUsers.load(vc
-                    .users()), c.redisUri(), registry, c.settings().tickMillis());
+                    .users()), c.redisTarget(), registry, c.settings().tickMillis());
             viewers.bind();
         } else {
             LOG.info("viewer listener off (give --viewer-users FILE to turn it on)");

@@ -3,7 +3,6 @@ package org.glouglou.server;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -157,7 +156,8 @@ public final class GroundTruth {
     }
 
     /** Every key matching {@code pattern}, through SCAN (what a viewer's snapshot does too). */
-    public static Set<String> scan(RedisCommands<String, String> r, String pattern) {
+    public static Set<String> scan(io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> r,
+            String pattern) {
         Set<String> keys = new HashSet<>();
         ScanCursor c = ScanCursor.INITIAL;
         do {
@@ -168,7 +168,7 @@ public final class GroundTruth {
         return keys;
     }
 
-    public static Set<String> hosts(RedisCommands<String, String> r) {
+    public static Set<String> hosts(io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> r) {
         Set<String> s = new TreeSet<>();
         for (String k : scan(r, NetworkKeys.NODE + "*")) {
             s.add(k.substring(NetworkKeys.NODE.length()));
@@ -176,7 +176,8 @@ public final class GroundTruth {
         return s;
     }
 
-    public static Map<String, LinkTotals> links(RedisCommands<String, String> r) {
+    public static Map<String, LinkTotals> links(
+            io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> r) {
         Map<String, LinkTotals> m = new TreeMap<>();
         for (String k : scan(r, NetworkKeys.LINK + "*")) {
             Map<String, String> h = r.hgetall(k);
@@ -185,7 +186,8 @@ public final class GroundTruth {
         return m;
     }
 
-    public static Map<String, Set<String>> names(RedisCommands<String, String> r) {
+    public static Map<String, Set<String>> names(
+            io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> r) {
         Map<String, Set<String>> m = new TreeMap<>();
         for (String k : scan(r, NetworkKeys.NAME + "*")) {
             m.put(k, new TreeSet<>(r.hkeys(k)));
@@ -199,7 +201,8 @@ public final class GroundTruth {
     }
 
     /** Everything under gg: except probe status, as a comparable snapshot. */
-    public static Map<String, Map<String, String>> dump(RedisCommands<String, String> r) {
+    public static Map<String, Map<String, String>> dump(
+            io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> r) {
         Map<String, Map<String, String>> m = new TreeMap<>();
         for (String k : scan(r, "gg:*")) {
             if (!k.startsWith("gg:probe:")) {

@@ -16,7 +16,11 @@ class ServerMainTest {
             "--listen 127.0.0.1:99999 --allow-plain|the port must be a number", "--tick 0 --allow-plain|--tick 0",
             "--bogus|Unknown option", "--tick abc --allow-plain|--tick", "|--secrets FILE is required",
             "--secrets /nonexistent/secrets|cannot read secrets file /nonexistent/secrets",
-            "--allow-plain --chroot /tmp|--chroot needs --user"})
+            "--allow-plain --chroot /tmp|--chroot needs --user",
+            "--allow-plain --redis redis://127.0.0.1:7000,redis://127.0.0.1:7001|add --redis-cluster",
+            "--allow-plain --redis-cluster --redis redis://127.0.0.1:7000/3|a Redis Cluster has database 0 only",
+            "--allow-plain --redis 127.0.0.1:6379|--redis 127.0.0.1:6379: expected redis://HOST:PORT",
+            "--allow-plain --redis-cluster --redis redis://127.0.0.1:7000,,redis://127.0.0.1:7001|an empty URI"})
     void badCommandLineIsOneLineAndExitTwo(String args, String expected) {
         PrintStream old = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -32,5 +36,20 @@ class ServerMainTest {
         assertEquals(1, out.lines().count(), out);
         assertTrue(out.contains(expected), out);
         assertFalse(out.contains("\tat "), out);
+    }
+
+    @org.junit.jupiter.api.Test
+    void helpShowsTheClusterOption() {
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true));
+        try {
+            assertEquals(0, ServerMain.run(new String[]{"--help"}));
+        } finally {
+            System.setOut(old);
+        }
+        String help = out.toString();
+        assertTrue(help.contains("--redis=URI[,URI...]"), help);
+        assertTrue(help.contains("--redis-cluster"), help);
     }
 }

@@ -7,9 +7,15 @@ import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.event.connection.ConnectionActivatedEvent;
+import io.lettuce.core.event.connection.ReconnectAttemptEvent;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.protocol.CommandArgs;
@@ -18,6 +24,8 @@ import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,6 +44,14 @@ import org.slf4j.LoggerFactory;
  * no command waits long enough to time out on a slow Redis. Redis down: commands
  * fail fast, their keys are written again later; on every (re)connection every live key is rewritten (Redis may have
  * restarted empty) and keyspace notifications are enabled again.
+ *
+ * <p>
+ * Redis Cluster ({@link RedisTarget#cluster()}): one {@link StatefulRedisClusterConnection}, same pipelining and
+ * bounds; each command is routed by its key's slot (HSET is dispatched with {@code addKey}, which Lettuce's cluster
+ * channel writer routes like any keyed command) over one connection per master, and one flush flushes them all. A node
+ * connection that comes back after a reconnect attempt, or a topology change (failover, master added or removed),
+ * rewrites every live key (the node may have restarted empty, a promoted replica may lack the last writes) and enables
+ * notifications again on every node, masters and replicas ({@link ClusterNodes}).
  */
 public final class RedisStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisStore.class);
@@ -81,7 +97,7 @@ public final class RedisStore implements AutoCloseable {
         return cap;
     }
 
-    private final RedisURI uri;
+    private final String uri;
     private final ServerMetrics metrics;
     private final int maxInflight;
     /** Commands in flight at most now: follows how fast Redis answers ({@link #nextInflightCap}). */
@@ -100,7 +116,13 @@ public final class RedisStore implements AutoCloseable {
     private volatile long tickMillis = 100;
     private double tokens;
     private long lastRefillNanos = System.nanoTime();
+    /** The standalone client; in a cluster, the admin client for per-node CONFIG (no listener). */
     private final RedisClient client;
+    /** The cluster client, or null for a standalone Redis. */
+    private final RedisClusterClient clusterClient;
+    /** Cluster: remote addresses of node connections that lost their link and are trying to reconnect. */
+    private final Set<String> reconnecting = ConcurrentHashMap.newKeySet();
+    private volatile reactor.core.Disposable events;
     private final ScheduledExecutorService connector = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "redis-connect");
         t.setDaemon(true);
@@ -108,7 +130,9 @@ public final class RedisStore implements AutoCloseable {
     });
     private final AtomicLong inflight = new AtomicLong();
     private final ConcurrentLinkedQueue<String> failed = new ConcurrentLinkedQueue<>();
-    private volatile StatefulRedisConnection<String, String> connection;
+    private volatile StatefulConnection<String, String> connection;
+    /** The async commands of {@link #connection}: standalone and cluster share this interface. */
+    private volatile RedisClusterAsyncCommands<String, String> commands;
     private volatile boolean rewriteAll;
     private volatile boolean closed;
     private volatile String notifyProblem;
@@ -119,7 +143,16 @@ public final class RedisStore implements AutoCloseable {
      * @param keysPerSecond  keys written per second at most (the write budget; the rest wait, coalescing further)
      */
     public RedisStore(RedisURI uri, ServerMetrics metrics, int maxInflight, int keysPerSecond) {
-        this.uri = uri;
+        this(new RedisTarget(List.of(uri), false), metrics, maxInflight, keysPerSecond);
+    }
+
+    /**
+     * @param target         a standalone Redis or a cluster's seed nodes
+     * @param maxInflight    commands sent and not yet answered, at most
+     * @param keysPerSecond  keys written per second at most (the write budget; the rest wait, coalescing further)
+     */
+    public RedisStore(RedisTarget target, ServerMetrics metrics, int maxInflight, int keysPerSecond) {
+        this.uri = target.toString();
         this.metrics = metrics;
         this.maxInflight = maxInflight;
         // 20,000 to start: two ticks of the default budget at two commands a key
@@ -127,19 +160,28 @@ public final class RedisStore implements AutoCloseable {
         this.keysPerSecond = Math.max(1, keysPerSecond);
         this.commandsOk = metrics.redisCommands.labelValues("ok");
         this.commandsFailed = metrics.redisCommands.labelValues("failed");
-        this.client = RedisClient.create(uri);
+        if (target.cluster()) {
+            this.clusterClient = RedisClusterClient.create(target.seeds());
+            clusterClient.setOptions(RedisTarget.clusterOptions(maxInflight * 2));
+            this.client = RedisClient.create(clusterClient.getResources());
+            this.events = clusterClient.getResources().eventBus().get().subscribe(this::onClusterEvent);
+        } else {
+            this.clusterClient = null;
+            this.client = RedisClient.create(target.first());
+        }
         // fail fast while disconnected instead of queueing without bound; 5 s: a reply slower than that means Redis
         // is in trouble, and the key is rewritten anyway
         client.setOptions(ClientOptions.builder().autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(maxInflight * 2).timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(5)))
                 .build());
+        // standalone: the writing connection; in a cluster it never matches (the admin client's connections only)
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> c, SocketAddress a) {
                 // only the writing connection: the short admin connections of enableNotifications come here too
                 if (c == connection && !closed) {
-                    LOG.info("Redis {} reconnected: rewriting every live key", uri.toString());
+                    LOG.info("Redis {} reconnected: rewriting every live key", uri);
                     rewriteAll = true;
                     connector.execute(RedisStore.this::enableNotifications);
                 }
@@ -149,7 +191,7 @@ public final class RedisStore implements AutoCloseable {
             public void onRedisDisconnected(RedisChannelHandler<?, ?> c) {
                 if (c == connection && !closed) {
                     LOG.warn("Redis {} disconnected: changes are held in memory and written when it is back",
-                            uri.toString());
+                            uri);
                 }
             }
         });
@@ -164,10 +206,80 @@ public final class RedisStore implements AutoCloseable {
                 cb -> cb.call(connected() ? 1 : 0));
     }
 
+    /**
+     * Cluster only (client event bus): the topology-refresh connections come and go all the time, so a reconnection
+     * is a node connection that made a reconnect attempt (its link was lost) and is active again. Also reacts to a
+     * topology change.
+     */
+    private void onClusterEvent(io.lettuce.core.event.Event e) {
+        if (closed || connection == null) {
+            return;
+        }
+        if (e instanceof ReconnectAttemptEvent r) {
+            String node = hostPort(r.remoteAddress());
+            if (reconnecting.add(node)) {
+                LOG.warn("Redis Cluster node {} disconnected: its keys are held in memory and written when it is"
+                        + " back", node);
+            }
+        } else if (e instanceof ConnectionActivatedEvent a && reconnecting.remove(hostPort(a.remoteAddress()))) {
+            LOG.info("Redis Cluster node {} reconnected: rewriting every live key", hostPort(a.remoteAddress()));
+            // notifications first: a node that restarted lost its CONFIG, and viewers must see the rewrite
+            connector.execute(() -> {
+                enableNotifications();
+                rewriteAll = true;
+            });
+        } else if (e instanceof ClusterTopologyChangedEvent t) {
+            LOG.info("Redis Cluster topology changed ({} -> {} nodes): rewriting every live key, enabling"
+                    + " notifications on every node", t.before().size(), t.after().size());
+            connector.execute(() -> {
+                if (connection instanceof StatefulRedisClusterConnection<String, String> cc) {
+                    openMasterConnections(cc);
+                }
+                enableNotifications();
+                rewriteAll = true;
+            });
+        }
+    }
+
+    /** HOST:PORT of a node, the same whether Lettuce reports the address resolved or not. */
+    static String hostPort(SocketAddress a) {
+        if (a instanceof java.net.InetSocketAddress i) {
+            return i.getHostString() + ":" + i.getPort();
+        }
+        return String.valueOf(a);
+    }
+
+    /**
+     * Opens the routed connection to every master now (by host and port: the connection slot routing uses), so the
+     * first writes of a master are not rejected while its connection is still being opened (REJECT_COMMANDS); such a
+     * write would only be retried a tick later.
+     */
+    private void openMasterConnections(StatefulRedisClusterConnection<String, String> cc) {
+        for (io.lettuce.core.cluster.models.partitions.RedisClusterNode m : ClusterNodes.masters(cc.getPartitions())) {
+            try {
+                cc.getConnection(m.getUri().getHost(), m.getUri().getPort());
+            } catch (RuntimeException ex) {
+                LOG.warn("Redis Cluster master {}:{} unreachable: {}; its keys are retried", m.getUri().getHost(), m
+                        .getUri().getPort(), rootMessage(ex));
+            }
+        }
+    }
+
     /** Connects once, synchronously: for --redis-fail-fast. */
     public void connectNow() {
-        StatefulRedisConnection<String, String> c = client.connect();
-        c.setAutoFlushCommands(false);
+        StatefulConnection<String, String> c;
+        if (clusterClient != null) {
+            StatefulRedisClusterConnection<String, String> cc = clusterClient.connect();
+            cc.setAutoFlushCommands(false); // applies to every node connection, now and later
+            commands = cc.async();
+            c = cc;
+            openMasterConnections(cc);
+        } else {
+            StatefulRedisConnection<String, String> sc = client.connect();
+            sc.setAutoFlushCommands(false);
+            commands = sc.async();
+            c = sc;
+        }
         connection = c;
         rewriteAll = true;
         enableNotifications();
@@ -184,11 +296,11 @@ public final class RedisStore implements AutoCloseable {
         }
         try {
             connectNow();
-            LOG.info("connected to Redis {}", uri.toString());
+            LOG.info("connected to Redis {}", uri);
         } catch (RuntimeException e) {
             if (attempt == 0 || attempt % 30 == 0) {
                 LOG.warn("cannot reach Redis {}: {}; retrying every second, changes are held in memory meanwhile",
-                        uri.toString(), rootMessage(e));
+                        uri, rootMessage(e));
             }
             if (!closed) {
                 connector.schedule(() -> tryConnect(attempt + 1), 1, TimeUnit.SECONDS);
@@ -196,7 +308,7 @@ public final class RedisStore implements AutoCloseable {
         }
     }
 
-    static String rootMessage(Throwable t) {
+    public static String rootMessage(Throwable t) {
         while (t.getCause() != null) {
             t = t.getCause();
         }
@@ -208,6 +320,19 @@ public final class RedisStore implements AutoCloseable {
      * Redis that refuses CONFIG, logs what the operator must set and goes on.
      */
     void enableNotifications() {
+        if (clusterClient != null) {
+            try {
+                String msg = ClusterNodes.enableNotifications(client, clusterClient.getPartitions(), NOTIFY_FLAGS,
+                        LOG);
+                if (msg != null && !msg.equals(notifyProblem)) {
+                    LOG.warn(msg);
+                }
+                notifyProblem = msg;
+            } catch (RuntimeException e) {
+                LOG.warn("Redis Cluster: cannot enable notifications: {}", rootMessage(e));
+            }
+            return;
+        }
         try (StatefulRedisConnection<String, String> admin = client.connect()) {
             RedisCommands<String, String> sync = admin.sync();
             Map<String, String> now = sync.configGet("notify-keyspace-events");
@@ -243,7 +368,7 @@ public final class RedisStore implements AutoCloseable {
     }
 
     public boolean connected() {
-        StatefulRedisConnection<String, String> c = connection;
+        StatefulConnection<String, String> c = connection;
         return c != null && c.isOpen();
     }
 
@@ -323,7 +448,7 @@ public final class RedisStore implements AutoCloseable {
         double cap = Math.max(1.0, 2.0 * keysPerSecond * tickMillis / 1000.0);
         tokens = Math.min(cap, tokens + (nowNanos - lastRefillNanos) * keysPerSecond / 1e9);
         lastRefillNanos = nowNanos;
-        StatefulRedisConnection<String, String> conn = connection;
+        StatefulConnection<String, String> conn = connection;
         if (conn == null || !conn.isOpen()) {
             if (c.dirtyCount() > 0) {
                 metrics.redisTicks.labelValues("unavailable").inc();
@@ -345,7 +470,7 @@ public final class RedisStore implements AutoCloseable {
             return;
         }
         c.now(System.currentTimeMillis());
-        RedisAsyncCommands<String, String> async = conn.async();
+        RedisClusterAsyncCommands<String, String> async = commands;
         Batch batch = new Batch();
         long written = 0;
         long full = 0;
@@ -419,11 +544,18 @@ public final class RedisStore implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        StatefulRedisConnection<String, String> c = connection;
+        StatefulConnection<String, String> c = connection;
         if (c != null) {
             c.flushCommands();
             c.close();
         }
+        reactor.core.Disposable d = events;
+        if (d != null) {
+            d.dispose();
+        }
         client.shutdown(Duration.ofMillis(100), Duration.ofSeconds(2));
+        if (clusterClient != null) {
+            clusterClient.shutdown(Duration.ofMillis(100), Duration.ofSeconds(2));
+        }
     }
 }

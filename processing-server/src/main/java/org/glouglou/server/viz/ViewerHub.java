@@ -11,8 +11,15 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.SocketAddress;
@@ -29,6 +36,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.glouglou.server.store.ClusterNodes;
+import org.glouglou.server.store.RedisTarget;
 import org.glouglou.spi.GlouglouModule;
 import org.glouglou.spi.ModuleRegistry;
 import org.glouglou.spi.graph.GraphElement;
@@ -44,6 +53,14 @@ import org.slf4j.LoggerFactory;
  * a step marker. Notifications are fire-and-forget, so when the subscription breaks (Redis restart, failover) the hub
  * tells every viewer, and once it is back re-subscribes, reads a fresh snapshot and resyncs every viewer. Everything
  * but the notification callback runs on one "viewers" thread.
+ *
+ * <p>
+ * Redis Cluster: a keyspace notification is published only on the node that owns the key, so the hub pattern-subscribes
+ * on EVERY master, each through its own node connection of one {@link StatefulRedisClusterPubSubConnection} with node
+ * message propagation on (all messages reach one listener); the snapshot SCANs every master; HGETALL goes through a
+ * {@link StatefulRedisClusterConnection}, routed by key slot. A topology change (failover, master added or removed),
+ * or a master's subscription that breaks and comes back, re-subscribes on the current masters and resyncs every viewer
+ * from a fresh snapshot.
  */
 public final class ViewerHub implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ViewerHub.class);
@@ -60,10 +77,17 @@ public final class ViewerHub implements AutoCloseable {
     record Side(String module, GraphSide side) {
     }
 
-    private final RedisURI uri;
+    private final String uri;
     private final List<Side> sides = new ArrayList<>();
     private final long tickMillis;
+    /** The standalone client; in a cluster, the admin client for per-node CONFIG (no listener). */
     private final RedisClient client;
+    /** The cluster client, or null for a standalone Redis. */
+    private final RedisClusterClient clusterClient;
+    /** Cluster: the per-master pub/sub connections that carry the subscription (their breaks and returns matter). */
+    private final Set<Object> nodeSubscriptions = ConcurrentHashMap.newKeySet();
+    private volatile reactor.core.Disposable events;
+    private volatile String notifyProblem;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "viewers");
         t.setDaemon(true);
@@ -77,7 +101,9 @@ public final class ViewerHub implements AutoCloseable {
     private final String channelPrefix;
     private final String pattern;
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
-    private volatile StatefulRedisConnection<String, String> reads;
+    private volatile StatefulConnection<String, String> reads;
+    /** The async commands of {@link #reads}: HGETALL routed by slot in a cluster. */
+    private volatile RedisClusterAsyncCommands<String, String> readCommands;
     private volatile boolean resyncNeeded;
     private volatile boolean redisUp;
     private boolean everSynced;
@@ -88,7 +114,12 @@ public final class ViewerHub implements AutoCloseable {
     private volatile long lastTickNanos;
 
     public ViewerHub(RedisURI uri, ModuleRegistry registry, long tickMillis) {
-        this.uri = uri;
+        this(new RedisTarget(List.of(uri), false), registry, tickMillis);
+    }
+
+    /** Follows the graph in {@code target}: a standalone Redis or a Redis Cluster. */
+    public ViewerHub(RedisTarget target, ModuleRegistry registry, long tickMillis) {
+        this.uri = target.toString();
         this.tickMillis = tickMillis;
         for (GlouglouModule m : registry.modules()) {
             GraphSide g = m.graphSide();
@@ -96,33 +127,61 @@ public final class ViewerHub implements AutoCloseable {
                 sides.add(new Side(m.name(), g));
             }
         }
-        int db = uri.getDatabase();
+        int db = target.database();
         this.channelPrefix = "__keyspace@" + db + "__:";
         this.pattern = channelPrefix + "gg:*";
-        this.client = RedisClient.create(uri);
+        if (target.cluster()) {
+            this.clusterClient = RedisClusterClient.create(target.seeds());
+            clusterClient.setOptions(RedisTarget.clusterOptions(Integer.MAX_VALUE));
+            this.client = RedisClient.create(clusterClient.getResources());
+            this.events = clusterClient.getResources().eventBus().get().subscribe(e -> {
+                if (e instanceof ClusterTopologyChangedEvent t && !closed && pubsub != null) {
+                    LOG.info("viewers: Redis Cluster topology changed ({} -> {} nodes): re-subscribing on every"
+                            + " master and resyncing every viewer", t.before().size(), t.after().size());
+                    resyncNeeded = true;
+                }
+            });
+        } else {
+            this.clusterClient = null;
+            this.client = RedisClient.create(target.first());
+        }
         client.setOptions(ClientOptions.builder().autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(5))).build());
-        client.addListener(new RedisConnectionStateListener() {
+        RedisConnectionStateListener l = new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> c, SocketAddress a) {
-                if (c == pubsub && !closed) {
-                    LOG.info("viewer subscription to Redis {} is back: resyncing every viewer", uri.toString());
+                if (subscription(c) && !closed) {
+                    LOG.info("viewer subscription to Redis {} is back: resyncing every viewer", where(a));
                     resyncNeeded = true;
                 }
             }
 
             @Override
             public void onRedisDisconnected(RedisChannelHandler<?, ?> c) {
-                if (c == pubsub && !closed && redisUp) {
+                if (subscription(c) && !closed && redisUp) {
                     redisUp = false;
                     LOG.warn("viewer subscription to Redis {} broke: viewers are told, and resynced when it is back",
-                            uri.toString());
+                            uri);
                     thread.execute(() -> broadcast("redis_unavailable", "the server lost Redis: what you see is"
                             + " not updated until a resync"));
                 }
             }
-        });
+        };
+        if (clusterClient != null) {
+            clusterClient.addListener(l);
+        } else {
+            client.addListener(l);
+        }
+    }
+
+    /** The connection carries (part of) the subscription: the pub/sub connection, or a master's in a cluster. */
+    private boolean subscription(RedisChannelHandler<?, ?> c) {
+        return c == pubsub || nodeSubscriptions.contains(c);
+    }
+
+    private String where(SocketAddress a) {
+        return clusterClient == null ? uri : "Cluster node " + a;
     }
 
     /** Subscribes and reads the first snapshot in the background (retrying every second), then ticks. */
@@ -136,10 +195,23 @@ public final class ViewerHub implements AutoCloseable {
             return;
         }
         try {
-            StatefulRedisConnection<String, String> r = client.connect();
-            r.setAutoFlushCommands(false);
-            reads = r;
-            StatefulRedisPubSubConnection<String, String> p = client.connectPubSub();
+            StatefulRedisPubSubConnection<String, String> p;
+            if (clusterClient != null) {
+                StatefulRedisClusterConnection<String, String> r = clusterClient.connect();
+                r.setAutoFlushCommands(false); // every node connection, now and later
+                readCommands = r.async();
+                reads = r;
+                StatefulRedisClusterPubSubConnection<String, String> cp = clusterClient.connectPubSub();
+                // messages of the per-master connections reach the listeners of the cluster pub/sub connection
+                cp.setNodeMessagePropagation(true);
+                p = cp;
+            } else {
+                StatefulRedisConnection<String, String> r = client.connect();
+                r.setAutoFlushCommands(false);
+                readCommands = r.async();
+                reads = r;
+                p = client.connectPubSub();
+            }
             p.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(String pat, String channel, String message) {
@@ -149,7 +221,12 @@ public final class ViewerHub implements AutoCloseable {
             pubsub = p;
             resyncNeeded = true;
         } catch (RuntimeException e) {
-            LOG.warn("viewers: cannot reach Redis {}: {}; retrying every second", uri.toString(), e.getMessage());
+            LOG.warn("viewers: cannot reach Redis {}: {}; retrying every second", uri, e.getMessage());
+            StatefulConnection<String, String> r = reads;
+            if (r != null && pubsub == null) {
+                r.close();
+                reads = null;
+            }
             thread.schedule(this::connect, 1, TimeUnit.SECONDS);
         }
     }
@@ -302,37 +379,81 @@ public final class ViewerHub implements AutoCloseable {
     /** Subscribes, then reads every key family into the model; false when Redis did not answer. */
     private boolean snapshot() {
         StatefulRedisPubSubConnection<String, String> p = pubsub;
-        StatefulRedisConnection<String, String> r = reads;
+        StatefulConnection<String, String> r = reads;
         try {
-            ensureNotifications(r);
             // subscribe (again) BEFORE reading: a change made during the scan is notified and read afterwards
-            p.sync().psubscribe(pattern);
+            List<Scanner> scanners = new ArrayList<>();
+            if (clusterClient != null) {
+                ensureClusterNotifications();
+                StatefulRedisClusterPubSubConnection<String, String> cp = (StatefulRedisClusterPubSubConnection<String, String>) p;
+                StatefulRedisClusterConnection<String, String> cr = (StatefulRedisClusterConnection<String, String>) r;
+                List<RedisClusterNode> masters = ClusterNodes.masters(clusterClient.getPartitions());
+                if (masters.isEmpty()) {
+                    throw new IllegalStateException("the cluster has no master serving slots");
+                }
+                Set<Object> subscribed = new java.util.HashSet<>();
+                for (RedisClusterNode m : masters) {
+                    StatefulRedisPubSubConnection<String, String> n = cp.getConnection(m.getNodeId());
+                    nodeSubscriptions.add(n);
+                    subscribed.add(n);
+                    n.async().psubscribe(pattern).get(5, TimeUnit.SECONDS);
+                    // SCAN on this master's own connection (manual flush like every node connection of cr); by host
+                    // and port, it is the connection the routed HGETALLs use too, and it is connected now (a routed
+                    // command on a connection still being opened would be rejected: REJECT_COMMANDS)
+                    StatefulRedisConnection<String, String> node = cr.getConnection(m.getUri().getHost(), m.getUri()
+                            .getPort());
+                    scanners.add(new Scanner(node.async(), node));
+                }
+                nodeSubscriptions.retainAll(subscribed); // a former master's connection no longer carries it
+            } else {
+                ensureNotifications((StatefulRedisConnection<String, String>) r);
+                p.sync().psubscribe(pattern);
+                scanners.add(new Scanner(readCommands, r));
+            }
             Map<String, Map.Entry<String, GraphElement>> fresh = new HashMap<>();
-            RedisAsyncCommands<String, String> a = r.async();
-            for (Side s : sides) {
-                for (String match : s.side().keyPatterns()) {
-                    ScanCursor c = ScanCursor.INITIAL;
-                    do {
-                        RedisFuture<KeyScanCursor<String>> f = a.scan(c, ScanArgs.Builder.matches(match).limit(BATCH));
-                        r.flushCommands();
-                        KeyScanCursor<String> k = f.get(5, TimeUnit.SECONDS);
-                        read(k.getKeys(), (key, fields) -> {
-                            GraphElement e = s.side().element(key, fields);
-                            if (e != null) {
-                                fresh.put(key, new AbstractMap.SimpleImmutableEntry<>(s.module(), e));
-                            }
-                        });
-                        c = k;
-                    } while (!c.isFinished());
+            for (Scanner sc : scanners) {
+                for (Side s : sides) {
+                    for (String match : s.side().keyPatterns()) {
+                        ScanCursor c = ScanCursor.INITIAL;
+                        do {
+                            RedisFuture<KeyScanCursor<String>> f = sc.commands().scan(c, ScanArgs.Builder.matches(
+                                    match).limit(BATCH));
+                            sc.connection().flushCommands();
+                            KeyScanCursor<String> k = f.get(5, TimeUnit.SECONDS);
+                            read(k.getKeys(), (key, fields) -> {
+                                GraphElement e = s.side().element(key, fields);
+                                if (e != null) {
+                                    fresh.put(key, new AbstractMap.SimpleImmutableEntry<>(s.module(), e));
+                                }
+                            });
+                            c = k;
+                        } while (!c.isFinished());
+                    }
                 }
             }
             model.replaceAll(fresh);
-            LOG.info("viewers: snapshot of Redis read: {} nodes, {} edges", model.nodes.size(), model.edges.size());
+            String from = clusterClient == null ? "" : " from " + scanners.size() + " masters";
+            LOG.info("viewers: snapshot of Redis read{}: {} nodes, {} edges", from, model.nodes.size(), model.edges
+                    .size());
             return true;
         } catch (Exception e) {
-            LOG.warn("viewers: cannot read a snapshot from Redis {}: {}; retrying", uri.toString(), e.toString());
+            LOG.warn("viewers: cannot read a snapshot from Redis {}: {}; retrying", uri, e.toString());
             return false;
         }
+    }
+
+    /** Where a snapshot SCANs: the standalone connection, or one master's node connection. */
+    private record Scanner(RedisClusterAsyncCommands<String, String> commands,
+            StatefulConnection<String, String> connection) {
+    }
+
+    /** Cluster: notifications on every node, masters and replicas; a refusal is logged once with the setting. */
+    private void ensureClusterNotifications() {
+        String msg = ClusterNodes.enableNotifications(client, clusterClient.getPartitions(), "Khx", LOG);
+        if (msg != null && !msg.equals(notifyProblem)) {
+            LOG.warn("viewers: {}", msg);
+        }
+        notifyProblem = msg;
     }
 
     private void ensureNotifications(StatefulRedisConnection<String, String> r) throws Exception {
@@ -392,8 +513,8 @@ public final class ViewerHub implements AutoCloseable {
 
     /** HGETALL of each key, pipelined; an absent key gives an empty map. */
     private void read(List<String> keys, HashConsumer out) throws Exception {
-        StatefulRedisConnection<String, String> r = reads;
-        RedisAsyncCommands<String, String> a = r.async();
+        StatefulConnection<String, String> r = reads;
+        RedisClusterAsyncCommands<String, String> a = readCommands;
         List<RedisFuture<Map<String, String>>> fs = new ArrayList<>(keys.size());
         for (String k : keys) {
             fs.add(a.hgetall(k));
@@ -433,6 +554,13 @@ public final class ViewerHub implements AutoCloseable {
         if (reads != null) {
             reads.close();
         }
+        reactor.core.Disposable d = events;
+        if (d != null) {
+            d.dispose();
+        }
         client.shutdown(Duration.ofMillis(100), Duration.ofSeconds(2));
+        if (clusterClient != null) {
+            clusterClient.shutdown(Duration.ofMillis(100), Duration.ofSeconds(2));
+        }
     }
 }

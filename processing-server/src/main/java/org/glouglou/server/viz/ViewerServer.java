@@ -1,6 +1,5 @@
 package org.glouglou.server.viz;
 
-import io.lettuce.core.RedisURI;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -60,6 +59,12 @@ public final class ViewerServer implements AutoCloseable {
 
     public ViewerServer(ViewerServerConfig config, ViewerUsers users, String redisUri, ModuleRegistry registry,
             long tickMillis) throws ConfigException {
+        this(config, users, org.glouglou.server.store.RedisTarget.standalone(redisUri), registry, tickMillis);
+    }
+
+    /** Viewers of the graph in {@code redis}: a standalone Redis or a Redis Cluster. */
+    public ViewerServer(ViewerServerConfig config, ViewerUsers users, org.glouglou.server.store.RedisTarget redis,
+            ModuleRegistry registry, long tickMillis) throws ConfigException {
         this.config = config;
         this.users = users;
         this.modules = registry.modules().stream().filter(m -> m.graphSide() != null).map(GlouglouModule::name)
@@ -77,7 +82,7 @@ public final class ViewerServer implements AutoCloseable {
             }
             ssl = tls.serverContext();
         }
-        this.hub = new ViewerHub(RedisURI.create(redisUri), registry, tickMillis);
+        this.hub = new ViewerHub(redis, registry, tickMillis);
     }
 
     /** Opens the viewer port; logs the certificate fingerprint viewers pin. */
