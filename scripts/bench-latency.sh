@@ -6,7 +6,7 @@
 # different filters, formats and levels. Prints latency p50/p90/p99/max, server CPU and resident memory.
 #
 #   scripts/bench-latency.sh                       defaults: RATE=100000 FLOWS=10000 VIEWERS=49 DURATION=20
-#   RATE=100000 FLOWS=10000 VIEWERS=49 DURATION=20 WARMUP=8 INTERVAL_MS=20 TICK=100 scripts/bench-latency.sh
+#   RATE=100000 FLOWS=10000 VIEWERS=49 DURATION=20 WARMUP=12 INTERVAL_MS=20 TICK=100 scripts/bench-latency.sh
 #
 # Needs: mvn -pl processing-server -am test-compile done (classes), redis-server, redis-cli.
 set -euo pipefail
@@ -15,7 +15,7 @@ RATE=${RATE:-100000}
 FLOWS=${FLOWS:-10000}
 VIEWERS=${VIEWERS:-49}
 SECONDS_=${DURATION:-20}
-WARMUP=${WARMUP:-8}
+WARMUP=${WARMUP:-12}
 INTERVAL_MS=${INTERVAL_MS:-20}
 PROBES=${PROBES:-8}
 TICK=${TICK:-100}
@@ -56,17 +56,20 @@ for _ in $(seq 600); do grep -q 'viewers on tcp' "$WORK/server.log" && break; sl
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$MPORT/metrics" >/dev/null 2>&1 && break; sleep 0.1; done
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-# the load runs longer than the measurement on both sides
-java -Xmx1g -cp "$CP" org.glouglou.server.bench.IngestBench --server "127.0.0.1:$UPORT" --secrets "$WORK/secrets" \
-    --metrics "http://127.0.0.1:$MPORT/metrics" --probes "$PROBES" --threads 1 --flows "$FLOWS" \
-    --rate "$RATE" --warmup "$((WARMUP + 2))" --seconds "$((SECONDS_ + 2))" --server-pid "$SPID" --redis-pid "$RPID" \
-    --label load > "$WORK/gen.out" 2>"$WORK/gen.log" &
-GPID=$!; PIDS+=("$GPID")
-sleep 2
+# viewers and the marker session connect first (Argon2 logins take a while on a busy box); the load starts once they
+# are in, and runs past the measured window on both sides
 java -Xmx512m -cp "$CP" org.glouglou.server.bench.LatencyBench --server "127.0.0.1:$UPORT" \
     --secrets "$WORK/secrets" --probe-id "$((PROBES + 1))" --viewer-port "$VPORT" --known "$WORK/known_servers" \
     --viewers "$VIEWERS" --interval-ms "$INTERVAL_MS" --warmup "$WARMUP" --seconds "$SECONDS_" --server-pid "$SPID" \
-    > "$WORK/lat.out" 2>"$WORK/lat.log" || echo "latency run failed: see $WORK/lat.log" >&2
+    --ready "$WORK/ready" > "$WORK/lat.out" 2>"$WORK/lat.log" &
+LPID=$!; PIDS+=("$LPID")
+for _ in $(seq 1200); do [ -e "$WORK/ready" ] && break; sleep 0.1; done
+java -Xmx1g -cp "$CP" org.glouglou.server.bench.IngestBench --server "127.0.0.1:$UPORT" --secrets "$WORK/secrets" \
+    --metrics "http://127.0.0.1:$MPORT/metrics" --probes "$PROBES" --threads 1 --flows "$FLOWS" \
+    --rate "$RATE" --warmup 2 --seconds "$((WARMUP + SECONDS_))" --server-pid "$SPID" --redis-pid "$RPID" \
+    --label load > "$WORK/gen.out" 2>"$WORK/gen.log" &
+GPID=$!; PIDS+=("$GPID")
+wait "$LPID" || echo "latency run failed: see $WORK/lat.log" >&2
 wait "$GPID" || true
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 echo

@@ -28,20 +28,25 @@ import org.glouglou.viewer.ViewerTrust;
 /**
  * End-to-end latency (issue 5, figures only): from a probe's datagram to a viewer's update, while a load generator
  * ({@link IngestBench}, another process) keeps the server busy. One more probe session sends a marker flow between two
- * addresses no load uses: every {@code --interval-ms} one DATA of 1 byte, flushed at once as its own datagram, its send
- * time kept by the running byte total. A JSON viewer with no filter (it receives every change the load makes, the
- * worst case) watches for the marker link's {@code ce}: the byte total it carries says which markers it covers, and
- * each covered marker's latency is the receive time minus its send time (one clock: same process). {@code --viewers N}
- * more viewers connect over the same TLS port with different filters, formats and levels, and only drain their
- * streams, so the server fans out to N + 1 viewers.
+ * addresses no load uses: every {@code --interval-ms} one DATA, flushed at once as its own datagram, whose event time is
+ * a millisecond no other marker uses. The link's {@code last_seen} is the maximum of its events' times, an absolute
+ * value, so a marker lost on the way (a full socket buffer under overload) cannot shift the others: a JSON viewer with
+ * no filter (it receives every change the load makes, the worst case) watches for the marker link's {@code ce}, and
+ * every marker whose time is at most the {@code last_seen} it carries, not seen before, is covered by that update: its
+ * latency is the receive time minus its send time (one clock: same process). Markers covered only by a later one
+ * (coalesced within a tick, or lost) count with that later update's time, so lost markers bias the figure up, never
+ * down; {@code exact} counts the markers whose own time was received. {@code --viewers N} more viewers connect over the
+ * same TLS port with different filters, formats and levels, and only drain their streams, so the server fans out to N +
+ * 1 viewers.
  *
  * <pre>
  * LatencyBench --make-users FILE                         writes the viewers file (user bench, password bench)
  * LatencyBench --server 127.0.0.1:P --secrets FILE --probe-id K --viewer-port V --known FILE --viewers N
- *              --interval-ms 20 --warmup S --seconds S [--server-pid PID]
+ *              --interval-ms 20 --warmup S --seconds S [--server-pid PID] [--ready FILE]
  * </pre>
  *
- * scripts/bench-latency.sh starts Redis, the server, the load and this.
+ * scripts/bench-latency.sh starts Redis, the server and this, then the load once this wrote {@code --ready FILE} (the
+ * viewers' logins and the marker session's handshake are done), so the measured window lies inside the load.
  */
 public final class LatencyBench {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -84,7 +89,10 @@ public final class LatencyBench {
         int capacity = (warmup + seconds + 30) * 1000 / intervalMs + 16;
         AtomicLongArray sentAt = new AtomicLongArray(capacity);
         long[] latencyNanos = new long[capacity];
-        AtomicLong covered = new AtomicLong(); // markers seen so far (the byte total last received)
+        long[] markerMillis = new long[capacity]; // marker k's event time (ms), strictly increasing
+        AtomicLong covered = new AtomicLong(); // markers covered so far
+        AtomicLong exact = new AtomicLong();
+        AtomicLong sentCount = new AtomicLong();
         AtomicLong measureFrom = new AtomicLong(Long.MAX_VALUE);
 
         // the watching viewer: every line goes through a cheap test, only the marker's are parsed
@@ -106,11 +114,16 @@ public final class LatencyBench {
                     if (e.isMissingNode()) {
                         e = JSON.readTree(l).path("ae").path(edge);
                     }
-                    long total = e.path("bytes_ab").asLong() + e.path("bytes_ba").asLong();
-                    for (long k = covered.get() + 1; k <= total && k < capacity; k++) {
-                        latencyNanos[(int) k] = now - sentAt.get((int) k);
+                    long seen = e.path("last_seen").asLong(-1);
+                    long n = sentCount.get();
+                    int k = (int) covered.get() + 1;
+                    for (; k <= n && markerMillis[k] <= seen; k++) {
+                        latencyNanos[k] = now - sentAt.get(k);
+                        if (markerMillis[k] == seen) {
+                            exact.incrementAndGet();
+                        }
                     }
-                    covered.accumulateAndGet(total, Math::max);
+                    covered.set(k - 1);
                 }
             } catch (Exception e) {
                 System.err.println("watching viewer closed: " + e);
@@ -147,6 +160,9 @@ public final class LatencyBench {
         FlowKey key = new FlowKey(17, x, 5353, y, 5353);
         probe.add(FakeProbe.nowMicros(), new NetworkEvents.NewConn(1, key));
         probe.flush();
+        if (a.containsKey("--ready")) { // everything is connected: the script starts the load now
+            Files.writeString(Path.of(a.get("--ready")), "ready\n");
+        }
 
         long start = System.nanoTime();
         long end = start + (warmup + seconds) * 1_000_000_000L;
@@ -165,8 +181,11 @@ public final class LatencyBench {
                 o0 = otherBytes.get();
             }
             n++;
+            long ms = Math.max(System.currentTimeMillis(), markerMillis[n - 1] + 1);
+            markerMillis[n] = ms;
             sentAt.set(n, System.nanoTime());
-            probe.add(FakeProbe.nowMicros(), new NetworkEvents.Data(1, 1, 1, 0, 0, null));
+            sentCount.set(n); // after the writes above: the watcher reads them once it sees n
+            probe.add(ms * 1000, new NetworkEvents.Data(1, 1, 100, 0, 0, null));
             probe.flush();
             long next = start + (long) n * intervalMs * 1_000_000L;
             long sleep = next - System.nanoTime();
@@ -192,11 +211,11 @@ public final class LatencyBench {
         int expected = n - from + 1;
         double secs = (t1 - t0) / 1e9;
         String rss = rss(a.get("--server-pid"));
-        System.out.printf("RESULT markers=%d seen=%d p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f max_ms=%.1f viewers=%d"
-                + " cpu_server=%.0f server_rss_mib=%s watch_kib_s=%.0f others_kib_s=%.0f%n", expected, seen,
-                pct(lat,
-                        50),
-                pct(lat, 90), pct(lat, 99), lat.length == 0 ? -1 : lat[lat.length - 1] / 1e6, extra + 1,
+        System.out.printf(
+                "RESULT markers=%d seen=%d exact=%d p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f max_ms=%.1f viewers=%d"
+                        + " cpu_server=%.0f server_rss_mib=%s watch_kib_s=%.0f others_kib_s=%.0f%n",
+                expected, seen, exact.get(), pct(lat, 50), pct(lat, 90), pct(lat, 99),
+                lat.length == 0 ? -1 : lat[lat.length - 1] / 1e6, extra + 1,
                 cpu0 < 0 || cpu1 < 0 ? -1 : (cpu1 - cpu0) / 1e9 / secs * 100, rss, (w1 - w0) / 1024.0 / secs,
                 (o1 - o0) / 1024.0 / secs);
         probe.close();
