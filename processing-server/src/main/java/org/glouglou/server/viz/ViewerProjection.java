@@ -126,7 +126,22 @@ final class ViewerProjection {
      * an element this view does not show and that stays so; the edges of a changed node only when its own filter
      * state (existence, module, group, address match) flipped.
      */
+    void update(GraphModel.Dirty d) {
+        update(d.nodes(), d.nodeChanges(), d.edges(), d.edgeChanges());
+    }
+
+    /** The same, every element taken as changed in every way. */
     void update(int[] dirtyNodes, int[] dirtyEdges) {
+        update(dirtyNodes, null, dirtyEdges, null);
+    }
+
+    private void update(int[] dirtyNodes, byte[] nodeChanges, int[] dirtyEdges, byte[] edgeChanges) {
+        // what this view's filters read: a change of anything else leaves an element's pass or fail as it was
+        int nodeReads = GraphModel.STRUCTURE | (config.probes().isEmpty() ? 0 : GraphModel.PROBES);
+        int edgeReads = GraphModel.STRUCTURE | (config.probes().isEmpty() ? 0 : GraphModel.PROBES)
+                | (config.protocols().isEmpty() ? 0 : GraphModel.PROTOCOLS)
+                | (config.ports().isEmpty() ? 0 : GraphModel.PORTS)
+                | (config.minBytes() <= 0 ? 0 : GraphModel.BYTES);
         if (nodeOut.length < model.nodeIds.bound()) {
             nodeOut = java.util.Arrays.copyOf(nodeOut, Math.max(model.nodeIds.bound(), nodeOut.length * 2));
         }
@@ -134,8 +149,17 @@ final class ViewerProjection {
             edgeOut = java.util.Arrays.copyOf(edgeOut, Math.max(model.edgeIds.bound(), edgeOut.length * 2));
         }
         List<Integer> flipped = null;
-        for (int n : dirtyNodes) {
+        for (int k = 0; k < dirtyNodes.length; k++) {
+            int n = dirtyNodes[k];
             NodeState old = nodeOut[n];
+            if (nodeChanges != null && (nodeChanges[k] & nodeReads) == 0) {
+                // filter state unchanged: only an output this node is or may be part of, without reading the node
+                if (old != null && (sentNodes.containsKey(old.group()) || degree.containsKey(old.group())
+                        || !config.edgeFilters() && old.addressMatch() && standsAlone(model.node(n), old))) {
+                    pendingNodes.add(old.group());
+                }
+                continue;
+            }
             GraphElement.Node node = model.node(n);
             NodeState now = node != null && moduleSelected(node) ? state(node, old) : null;
             if (now == old) {
@@ -160,7 +184,7 @@ final class ViewerProjection {
             nodeOut[n] = now;
             if (now != null) {
                 if (moved) {
-                    nodeMembers.computeIfAbsent(ng, k -> new HashSet<>()).add(n);
+                    nodeMembers.computeIfAbsent(ng, x -> new HashSet<>()).add(n);
                 }
                 pendingNodes.add(ng); // its attributes (or its group's) changed
             }
@@ -174,7 +198,15 @@ final class ViewerProjection {
                 }
             }
         }
-        for (int e : dirtyEdges) {
+        for (int k = 0; k < dirtyEdges.length; k++) {
+            int e = dirtyEdges[k];
+            if (edgeChanges != null && (edgeChanges[k] & edgeReads) == 0) {
+                // passes or fails as before (an end whose filter state flipped is re-evaluated below)
+                if (edgeOut[e] != null) {
+                    pendingEdges.add(edgeOut[e]);
+                }
+                continue;
+            }
             updateEdge(e);
         }
         if (flipped != null) {
