@@ -317,4 +317,62 @@ class ViewerProjectionTest {
             }
         }
     }
+
+    /**
+     * The running merge of a group (sums and counts taken back, extremes recomputed only when the last member at
+     * the extreme gives it back, list values counted) equals a full merge of the current members after any sequence
+     * of members joining, changing (ties at the extreme included), leaving, and being seen the other way round.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "seed {0}")
+    @org.junit.jupiter.params.provider.ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
+    void runningMergeEqualsFullMerge(long seed) {
+        Random r = new Random(seed);
+        ViewerProjection.Running run = new ViewerProjection.Running();
+        Map<Integer, Map<String, Object>> members = new HashMap<>();
+        Map<Integer, Boolean> flips = new HashMap<>();
+        for (int step = 0; step < 3000; step++) {
+            int m = r.nextInt(12);
+            Map<String, Object> was = members.get(m);
+            if (was != null) {
+                run.remove(was, flips.get(m));
+                members.remove(m);
+            }
+            if (r.nextInt(4) > 0) {
+                Map<String, Object> a = new LinkedHashMap<>();
+                a.put("bytes_ab", (long) r.nextInt(1000));
+                if (r.nextBoolean()) {
+                    a.put("bytes_ba", (long) r.nextInt(1000));
+                }
+                a.put("first_seen", (long) (100 + r.nextInt(4))); // ties at the minimum
+                a.put("last_seen", (long) (200 + r.nextInt(4)));
+                if (r.nextBoolean()) {
+                    a.put("hops", (long) r.nextInt(3));
+                }
+                a.put("label", "x" + r.nextInt(3)); // not merged
+                List<String> protos = new ArrayList<>();
+                for (String p : List.of("tcp", "udp", "icmp")) {
+                    if (r.nextInt(3) == 0) {
+                        protos.add(p);
+                    }
+                }
+                if (!protos.isEmpty()) {
+                    a.put("protocols", protos.toArray(String[]::new));
+                }
+                if (r.nextBoolean()) {
+                    a.put("ports", new Long[]{(long) r.nextInt(3), 443L});
+                }
+                boolean flip = r.nextInt(3) == 0;
+                run.add(a, flip);
+                members.put(m, a);
+                flips.put(m, flip);
+            }
+            if (members.isEmpty()) {
+                continue;
+            }
+            ViewerProjection.Aggregate full = new ViewerProjection.Aggregate();
+            members.forEach((k, a) -> full.add(a, flips.get(k)));
+            Map<String, Object> got = run.result(new java.util.HashSet<>(members.keySet()), members::get, flips::get);
+            assertEquals(Held.norm(full.result()), Held.norm(got), "seed " + seed + " step " + step);
+        }
+    }
 }
