@@ -46,8 +46,24 @@ final class GraphModel {
      */
     final java.util.IdentityHashMap<GraphElement, org.glouglou.spi.graph.GraphOp> changes = new java.util.IdentityHashMap<>();
 
-    /** The indices of the nodes and edges changed since the previous drain (added, changed or removed). */
-    record Dirty(int[] nodes, int[] edges) {
+    /** A change of existence, end nodes, module, address or name: what every view's filter state depends on. */
+    static final int STRUCTURE = 1;
+    /** A change of the probes list, the protocols list, the ports list, the byte total. */
+    static final int PROBES = 2;
+    static final int PROTOCOLS = 4;
+    static final int PORTS = 8;
+    static final int BYTES = 16;
+    static final int ALL = 31;
+    /** index -> what changed since the last drain (the bits above) */
+    private byte[] nodeChange = new byte[1024];
+    private byte[] edgeChange = new byte[1024];
+
+    /**
+     * The indices of the nodes and edges changed since the previous drain (added, changed or removed), and for each
+     * what changed ({@link #STRUCTURE}, ...): a view whose filters read none of it skips an element it does not show
+     * without reading it.
+     */
+    record Dirty(int[] nodes, byte[] nodeChanges, int[] edges, byte[] edgeChanges) {
         boolean isEmpty() {
             return nodes.length == 0 && edges.length == 0;
         }
@@ -58,7 +74,18 @@ final class GraphModel {
      * ({@link IdIndex#recycle}): every projection must apply each drained {@link Dirty} before the model changes again.
      */
     Dirty drainDirty() {
-        Dirty d = new Dirty(Arrays.copyOf(dirtyNodes, dirtyNodeCount), Arrays.copyOf(dirtyEdges, dirtyEdgeCount));
+        byte[] nc = new byte[dirtyNodeCount];
+        for (int k = 0; k < dirtyNodeCount; k++) {
+            nc[k] = nodeChange[dirtyNodes[k]];
+            nodeChange[dirtyNodes[k]] = 0;
+        }
+        byte[] ec = new byte[dirtyEdgeCount];
+        for (int k = 0; k < dirtyEdgeCount; k++) {
+            ec[k] = edgeChange[dirtyEdges[k]];
+            edgeChange[dirtyEdges[k]] = 0;
+        }
+        Dirty d = new Dirty(Arrays.copyOf(dirtyNodes, dirtyNodeCount), nc, Arrays.copyOf(dirtyEdges, dirtyEdgeCount),
+                ec);
         dirtyNodeSet.clear();
         dirtyEdgeSet.clear();
         changes.clear();
@@ -88,7 +115,11 @@ final class GraphModel {
         return edgeTarget[i];
     }
 
-    private void dirtyNode(int i) {
+    private void dirtyNode(int i, int change) {
+        if (i >= nodeChange.length) {
+            nodeChange = Arrays.copyOf(nodeChange, Math.max(i + 1, nodeChange.length * 2));
+        }
+        nodeChange[i] |= (byte) change;
         if (!dirtyNodeSet.get(i)) {
             dirtyNodeSet.set(i);
             if (dirtyNodeCount == dirtyNodes.length) {
@@ -98,7 +129,11 @@ final class GraphModel {
         }
     }
 
-    private void dirtyEdge(int i) {
+    private void dirtyEdge(int i, int change) {
+        if (i >= edgeChange.length) {
+            edgeChange = Arrays.copyOf(edgeChange, Math.max(i + 1, edgeChange.length * 2));
+        }
+        edgeChange[i] |= (byte) change;
         if (!dirtyEdgeSet.get(i)) {
             dirtyEdgeSet.set(i);
             if (dirtyEdgeCount == dirtyEdges.length) {
@@ -120,8 +155,9 @@ final class GraphModel {
         if (old == null && e == null) {
             return false;
         }
+        int change = old == null || e == null ? ALL : changeOf(old, e);
         if (old != null) {
-            remove(old);
+            remove(old, change);
         }
         if (e != null) {
             byKey.put(key, e);
@@ -132,7 +168,7 @@ final class GraphModel {
                     nodeAt = Arrays.copyOf(nodeAt, Math.max(i + 1, nodeAt.length * 2));
                 }
                 nodeAt[i] = n;
-                dirtyNode(i);
+                dirtyNode(i, change);
             } else if (e instanceof GraphElement.Edge ed) {
                 edges.put(ed.id(), ed);
                 adjacency.computeIfAbsent(ed.source(), k -> new HashSet<>()).add(ed.id());
@@ -147,7 +183,7 @@ final class GraphModel {
                 edgeAt[i] = ed;
                 edgeSource[i] = nodeIds.acquire(ed.source());
                 edgeTarget[i] = nodeIds.acquire(ed.target());
-                dirtyEdge(i);
+                dirtyEdge(i, change);
             }
         } else {
             byKey.remove(key);
@@ -155,13 +191,45 @@ final class GraphModel {
         return true;
     }
 
-    private void remove(GraphElement old) {
+    /** What differs between two versions of an element (the bits of {@link Dirty}). */
+    static int changeOf(GraphElement a, GraphElement b) {
+        if (a.getClass() != b.getClass() || !a.id().equals(b.id())) {
+            return ALL;
+        }
+        Map<String, Object> x = a.attributes();
+        Map<String, Object> y = b.attributes();
+        int c = 0;
+        if (!AttributeValues.same(x.get(GraphAttributes.MODULE), y.get(GraphAttributes.MODULE))
+                || !AttributeValues.same(x.get(GraphAttributes.ADDR), y.get(GraphAttributes.ADDR))
+                || !AttributeValues.same(x.get(GraphAttributes.NAME), y.get(GraphAttributes.NAME))) {
+            c |= STRUCTURE;
+        }
+        if (a instanceof GraphElement.Edge p && b instanceof GraphElement.Edge q && (!p.source().equals(q.source())
+                || !p.target().equals(q.target()) || p.directed() != q.directed())) {
+            c |= STRUCTURE;
+        }
+        if (!AttributeValues.same(x.get(GraphAttributes.PROBES), y.get(GraphAttributes.PROBES))) {
+            c |= PROBES;
+        }
+        if (!AttributeValues.same(x.get(GraphAttributes.PROTOCOLS), y.get(GraphAttributes.PROTOCOLS))) {
+            c |= PROTOCOLS;
+        }
+        if (!AttributeValues.same(x.get(GraphAttributes.PORTS), y.get(GraphAttributes.PORTS))) {
+            c |= PORTS;
+        }
+        if (!AttributeValues.same(x.get(GraphAttributes.BYTES), y.get(GraphAttributes.BYTES))) {
+            c |= BYTES;
+        }
+        return c;
+    }
+
+    private void remove(GraphElement old, int change) {
         if (old instanceof GraphElement.Node n) {
             nodes.remove(n.id());
             int i = nodeIds.find(n.id());
             nodeAt[i] = null;
             nodeIds.releaseRef(i);
-            dirtyNode(i);
+            dirtyNode(i, change);
         } else if (old instanceof GraphElement.Edge ed) {
             edges.remove(ed.id());
             unlink(ed.source(), ed.id());
@@ -171,7 +239,7 @@ final class GraphModel {
             nodeIds.releaseRef(edgeSource[i]);
             nodeIds.releaseRef(edgeTarget[i]);
             edgeIds.releaseRef(i);
-            dirtyEdge(i);
+            dirtyEdge(i, change);
         }
     }
 

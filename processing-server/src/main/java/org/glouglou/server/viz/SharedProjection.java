@@ -37,7 +37,7 @@ final class SharedProjection {
     /** Applies this tick's model changes; afterwards {@link #diff()} is what changed for these viewers. */
     void tick(GraphModel.Dirty dirty) {
         if (!dirty.isEmpty()) {
-            projection.update(dirty.nodes(), dirty.edges());
+            projection.update(dirty);
         }
         diff = projection.drain();
     }

@@ -40,6 +40,17 @@ final class ViewerProjection {
     private NodeState[] nodeOut = new NodeState[0];
     /** output node id -> the input node indices grouped into it */
     private final Map<String, Set<Integer>> nodeMembers = new HashMap<>();
+    /**
+     * Grouped levels: output node id -> the running merge of its members, and per input element the attributes it
+     * added there (and, for an edge, whether seen the other way round): a changed member takes back its old
+     * contribution and adds its new one, O(its attributes) instead of re-merging the whole group at each change.
+     */
+    private final Map<String, Running> nodeRunning = new HashMap<>();
+    @SuppressWarnings("unchecked")
+    private Map<String, Object>[] nodeAdded = new Map[0];
+    @SuppressWarnings("unchecked")
+    private Map<String, Object>[] edgeAdded = new Map[0];
+    private boolean[] edgeFlip = new boolean[0];
     /** input edge index -> output edge id, for input edges that pass */
     private String[] edgeOut = new String[0];
     private final Map<String, OutEdge> outEdges = new HashMap<>();
@@ -60,6 +71,8 @@ final class ViewerProjection {
         final String target;
         /** input edge indices */
         final Set<Integer> members = new HashSet<>();
+        /** grouped levels: the running merge of the members */
+        final Running running = new Running();
 
         OutEdge(String source, String target) {
             this.source = source;
@@ -77,12 +90,17 @@ final class ViewerProjection {
     }
 
     /** Applies a new configuration; the next {@link #drain} sends exactly the difference. */
+    @SuppressWarnings("unchecked")
     void reset(ViewerConfig c) {
         this.config = c;
         pendingNodes.addAll(sentNodes.keySet());
         pendingEdges.addAll(sentEdges.keySet());
         nodeOut = new NodeState[model.nodeIds.bound()];
         nodeMembers.clear();
+        nodeRunning.clear();
+        nodeAdded = new Map[model.nodeIds.bound()];
+        edgeAdded = new Map[model.edgeIds.bound()];
+        edgeFlip = new boolean[model.edgeIds.bound()];
         edgeOut = new String[model.edgeIds.bound()];
         outEdges.clear();
         degree.clear();
@@ -126,19 +144,58 @@ final class ViewerProjection {
      * an element this view does not show and that stays so; the edges of a changed node only when its own filter
      * state (existence, module, group, address match) flipped.
      */
+    void update(GraphModel.Dirty d) {
+        update(d.nodes(), d.nodeChanges(), d.edges(), d.edgeChanges());
+    }
+
+    /** The same, every element taken as changed in every way. */
     void update(int[] dirtyNodes, int[] dirtyEdges) {
+        update(dirtyNodes, null, dirtyEdges, null);
+    }
+
+    private void update(int[] dirtyNodes, byte[] nodeChanges, int[] dirtyEdges, byte[] edgeChanges) {
+        // what this view's filters read: a change of anything else leaves an element's pass or fail as it was
+        int nodeReads = GraphModel.STRUCTURE | (config.probes().isEmpty() ? 0 : GraphModel.PROBES);
+        int edgeReads = GraphModel.STRUCTURE | (config.probes().isEmpty() ? 0 : GraphModel.PROBES)
+                | (config.protocols().isEmpty() ? 0 : GraphModel.PROTOCOLS)
+                | (config.ports().isEmpty() ? 0 : GraphModel.PORTS)
+                | (config.minBytes() <= 0 ? 0 : GraphModel.BYTES);
         if (nodeOut.length < model.nodeIds.bound()) {
             nodeOut = java.util.Arrays.copyOf(nodeOut, Math.max(model.nodeIds.bound(), nodeOut.length * 2));
         }
         if (edgeOut.length < model.edgeIds.bound()) {
             edgeOut = java.util.Arrays.copyOf(edgeOut, Math.max(model.edgeIds.bound(), edgeOut.length * 2));
         }
+        if (grouped()) {
+            if (nodeAdded.length < nodeOut.length) {
+                nodeAdded = java.util.Arrays.copyOf(nodeAdded, nodeOut.length);
+            }
+            if (edgeAdded.length < edgeOut.length) {
+                edgeAdded = java.util.Arrays.copyOf(edgeAdded, edgeOut.length);
+                edgeFlip = java.util.Arrays.copyOf(edgeFlip, edgeOut.length);
+            }
+        }
         List<Integer> flipped = null;
-        for (int n : dirtyNodes) {
+        for (int k = 0; k < dirtyNodes.length; k++) {
+            int n = dirtyNodes[k];
             NodeState old = nodeOut[n];
+            if (nodeChanges != null && (nodeChanges[k] & nodeReads) == 0) {
+                // filter state unchanged: only an output this node is or may be part of, without reading the node
+                if (old != null) {
+                    refreshNode(n, old.group());
+                }
+                if (old != null && (sentNodes.containsKey(old.group()) || degree.containsKey(old.group())
+                        || !config.edgeFilters() && old.addressMatch() && standsAlone(model.node(n), old))) {
+                    pendingNodes.add(old.group());
+                }
+                continue;
+            }
             GraphElement.Node node = model.node(n);
             NodeState now = node != null && moduleSelected(node) ? state(node, old) : null;
             if (now == old) {
+                if (now != null) {
+                    refreshNode(n, now.group());
+                }
                 // same filter state (the common last_seen change): only an output this node is or may be part of
                 if (now != null && (sentNodes.containsKey(now.group()) || degree.containsKey(now.group())
                         || standsAlone(node, now))) {
@@ -155,12 +212,26 @@ final class ViewerProjection {
                 if (m.isEmpty()) {
                     nodeMembers.remove(og);
                 }
+                if (grouped()) {
+                    Running run = nodeRunning.get(og);
+                    run.remove(nodeAdded[n], false);
+                    nodeAdded[n] = null;
+                    if (m.isEmpty()) {
+                        nodeRunning.remove(og);
+                    }
+                }
                 pendingNodes.add(og);
             }
             nodeOut[n] = now;
             if (now != null) {
                 if (moved) {
-                    nodeMembers.computeIfAbsent(ng, k -> new HashSet<>()).add(n);
+                    nodeMembers.computeIfAbsent(ng, x -> new HashSet<>()).add(n);
+                    if (grouped()) {
+                        nodeAdded[n] = node.attributes();
+                        nodeRunning.computeIfAbsent(ng, x -> new Running()).add(nodeAdded[n], false);
+                    }
+                } else {
+                    refreshNode(n, ng);
                 }
                 pendingNodes.add(ng); // its attributes (or its group's) changed
             }
@@ -174,7 +245,16 @@ final class ViewerProjection {
                 }
             }
         }
-        for (int e : dirtyEdges) {
+        for (int k = 0; k < dirtyEdges.length; k++) {
+            int e = dirtyEdges[k];
+            if (edgeChanges != null && (edgeChanges[k] & edgeReads) == 0) {
+                // passes or fails as before (an end whose filter state flipped is re-evaluated below)
+                if (edgeOut[e] != null) {
+                    refreshEdge(e, edgeOut[e]);
+                    pendingEdges.add(edgeOut[e]);
+                }
+                continue;
+            }
             updateEdge(e);
         }
         if (flipped != null) {
@@ -192,6 +272,7 @@ final class ViewerProjection {
             return; // not shown before nor now: the common case of a filtered view
         }
         if (old != null && old.equals(oid)) {
+            refreshEdge(e, oid);
             pendingEdges.add(oid); // same output edge, new attributes
             return;
         }
@@ -200,6 +281,10 @@ final class ViewerProjection {
                 edgeOut[e] = null;
                 OutEdge o = outEdges.get(old);
                 o.members.remove(e);
+                if (grouped()) {
+                    o.running.remove(edgeAdded[e], edgeFlip[e]);
+                    edgeAdded[e] = null;
+                }
                 pendingEdges.add(old);
                 if (o.members.isEmpty()) {
                     outEdges.remove(old);
@@ -218,8 +303,52 @@ final class ViewerProjection {
                 degree(outTarget, 1);
             }
             o.members.add(e);
+            if (grouped()) {
+                edgeAdded[e] = edge.attributes();
+                edgeFlip[e] = !o.source.equals(nodeOut[model.edgeSource(e)].group());
+                o.running.add(edgeAdded[e], edgeFlip[e]);
+            }
             edgeOut[e] = oid;
             pendingEdges.add(oid);
+        }
+    }
+
+    private boolean grouped() {
+        return config.level() != ViewerConfig.Level.HOSTS;
+    }
+
+    /** A member of group node {@code group} whose attributes may have changed: its contribution replaced. */
+    private void refreshNode(int n, String group) {
+        if (!grouped()) {
+            return;
+        }
+        Map<String, Object> now = model.node(n).attributes();
+        Map<String, Object> was = nodeAdded[n];
+        if (was != now) {
+            Running run = nodeRunning.get(group);
+            run.add(now, false);
+            run.remove(was, false);
+            nodeAdded[n] = now;
+        }
+    }
+
+    /** A member of output edge {@code oid} whose attributes or direction may have changed. */
+    private void refreshEdge(int e, String oid) {
+        if (!grouped()) {
+            return;
+        }
+        OutEdge o = outEdges.get(oid);
+        NodeState src = nodeOut[model.edgeSource(e)];
+        if (src == null) {
+            return; // its end is gone this tick: re-evaluated (and taken out) with the edges of that end
+        }
+        Map<String, Object> now = model.edge(e).attributes();
+        boolean flip = !o.source.equals(src.group());
+        if (edgeAdded[e] != now || edgeFlip[e] != flip) {
+            o.running.add(now, flip);
+            o.running.remove(edgeAdded[e], edgeFlip[e]);
+            edgeAdded[e] = now;
+            edgeFlip[e] = flip;
         }
     }
 
@@ -531,11 +660,7 @@ final class ViewerProjection {
         if (config.level() == ViewerConfig.Level.HOSTS && members.size() == 1) {
             return model.node(members.iterator().next()); // shared with the model and other viewers
         }
-        Aggregate agg = new Aggregate();
-        for (int m : members) {
-            agg.add(model.node(m).attributes(), false);
-        }
-        Map<String, Object> a = agg.result();
+        Map<String, Object> a = nodeRunning.get(id).result(members, m -> nodeAdded[m], m -> false);
         String label = id.startsWith("net:") || id.startsWith("dom:") ? id.substring(4) : id;
         a.put(LABEL, label);
         a.put(KIND, KIND_GROUP);
@@ -551,16 +676,162 @@ final class ViewerProjection {
         if (config.level() == ViewerConfig.Level.HOSTS && o.members.size() == 1) {
             return model.edge(o.members.iterator().next());
         }
-        Aggregate agg = new Aggregate();
         boolean directed = false;
         for (int m : o.members) {
-            GraphElement.Edge e = model.edge(m);
-            directed |= e.directed();
-            agg.add(e.attributes(), !o.source.equals(nodeOut[model.edgeSource(m)].group()));
+            directed |= model.edge(m).directed();
+            if (directed) {
+                break;
+            }
         }
-        Map<String, Object> a = agg.result();
+        Map<String, Object> a = o.running.result(o.members, m -> edgeAdded[m], m -> edgeFlip[m]);
         a.put(MEMBERS, (long) o.members.size());
         return new GraphElement.Edge(id, o.source, o.target, directed, a);
+    }
+
+    /**
+     * The merge of {@link Aggregate}, kept running (grouped levels): per summed key the sum and the number of members
+     * that have it; per minimum/maximum key the extreme, recomputed from the members only when a member that held it
+     * took it back; per list key each value with the number of members that list it. A key seen both as a number and
+     * as a list (never in practice) makes it fall back to a full {@link Aggregate} of the members.
+     */
+    static final class Running {
+        /**
+         * key -> {value, members that have it, 1 when the extreme must be recomputed, members at the extreme}
+         */
+        private final HashMap<String, long[]> nums = new HashMap<>();
+        private final HashMap<String, HashMap<Object, int[]>> lists = new HashMap<>();
+        private boolean irregular;
+
+        void add(Map<String, Object> attrs, boolean flip) {
+            apply(attrs, flip, true);
+        }
+
+        void remove(Map<String, Object> attrs, boolean flip) {
+            apply(attrs, flip, false);
+        }
+
+        private void apply(Map<String, Object> attrs, boolean flip, boolean add) {
+            for (Map.Entry<String, Object> e : attrs.entrySet()) {
+                Object v = e.getValue();
+                if (v instanceof Long l) {
+                    Aggregate.Kind kind = Aggregate.kind(e.getKey());
+                    if (kind.op() == Aggregate.OTHER) {
+                        continue;
+                    }
+                    String key = flip ? kind.flipped() : e.getKey();
+                    if (lists.containsKey(key)) {
+                        irregular = true;
+                    }
+                    long[] h = nums.get(key);
+                    int op = kind.op();
+                    if (add) {
+                        if (h == null) {
+                            nums.put(key, new long[]{l, 1, 0, 1});
+                        } else {
+                            h[1]++;
+                            if (op == Aggregate.SUM) {
+                                h[0] += l;
+                            } else if (h[2] == 0) {
+                                if (h[0] == l) {
+                                    h[3]++;
+                                } else if (op == Aggregate.MIN ? l < h[0] : l > h[0]) {
+                                    h[0] = l;
+                                    h[3] = 1;
+                                }
+                            }
+                        }
+                    } else if (--h[1] == 0) {
+                        nums.remove(key);
+                    } else if (op == Aggregate.SUM) {
+                        h[0] -= l;
+                    } else if (h[2] == 0 && h[0] == l && --h[3] == 0) {
+                        h[2] = 1; // the last member that held the extreme gave it back
+                    }
+                } else if (v instanceof Object[] arr) {
+                    String key = flip ? Aggregate.kind(e.getKey()).flipped() : e.getKey();
+                    if (nums.containsKey(key)) {
+                        irregular = true;
+                    }
+                    HashMap<Object, int[]> s = lists.get(key);
+                    if (add) {
+                        if (s == null) {
+                            s = new HashMap<>();
+                            lists.put(key, s);
+                        }
+                        for (Object o : arr) {
+                            s.computeIfAbsent(o, x -> new int[1])[0]++;
+                        }
+                    } else {
+                        for (Object o : arr) {
+                            int[] c = s.get(o);
+                            if (--c[0] == 0) {
+                                s.remove(o);
+                            }
+                        }
+                        if (s.isEmpty()) {
+                            lists.remove(key);
+                        }
+                    }
+                }
+            }
+        }
+
+        /** The merged attributes; {@code attrs}/{@code flip} give each member's contribution, read only when needed. */
+        Map<String, Object> result(Set<Integer> members, java.util.function.IntFunction<Map<String, Object>> attrs,
+                java.util.function.IntPredicate flip) {
+            if (irregular) {
+                Aggregate agg = new Aggregate();
+                for (int m : members) {
+                    agg.add(attrs.apply(m), flip.test(m));
+                }
+                return agg.result();
+            }
+            Map<String, Object> r = new LinkedHashMap<>();
+            nums.forEach((k, h) -> {
+                if (h[2] != 0) {
+                    recompute(k, h, members, attrs, flip);
+                }
+                r.put(k, h[0]);
+            });
+            lists.forEach((k, s) -> {
+                TreeSet<Object> t = new TreeSet<>(s.keySet());
+                Object first = t.first();
+                r.put(k, first instanceof Long
+                        ? t.toArray(Long[]::new)
+                        : t.stream().map(String::valueOf).toArray(
+                                String[]::new));
+            });
+            return r;
+        }
+
+        private static void recompute(String key, long[] h, Set<Integer> members,
+                java.util.function.IntFunction<Map<String, Object>> attrs, java.util.function.IntPredicate flip) {
+            boolean min = false;
+            boolean have = false;
+            long best = 0;
+            long at = 0;
+            for (int m : members) {
+                boolean f = flip.test(m);
+                for (Map.Entry<String, Object> e : attrs.apply(m).entrySet()) {
+                    if (e.getValue() instanceof Long l) {
+                        Aggregate.Kind kind = Aggregate.kind(e.getKey());
+                        if ((f ? kind.flipped() : e.getKey()).equals(key)) {
+                            min = kind.op() == Aggregate.MIN;
+                            if (!have || (min ? l < best : l > best)) {
+                                best = l;
+                                at = 1;
+                            } else if (l == best) {
+                                at++;
+                            }
+                            have = true;
+                        }
+                    }
+                }
+            }
+            h[0] = best;
+            h[2] = 0;
+            h[3] = at;
+        }
     }
 
     /** Merges member attributes: sums, minimum, maximum, unions (see the class comment). */

@@ -105,7 +105,7 @@ public final class SnapshotBench {
             GraphModel.Dirty d = model.drainDirty();
             long bytes = 0;
             for (int v = 0; v < viewers; v++) {
-                ps[v].update(d.nodes(), d.edges());
+                ps[v].update(d);
                 ByteBuf b = Unpooled.buffer();
                 ws[v].write(ps[v].drain(), b);
                 bytes += b.readableBytes();
