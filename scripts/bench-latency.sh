@@ -6,7 +6,7 @@
 # different filters, formats and levels. Prints latency p50/p90/p99/max, server CPU and resident memory.
 #
 #   scripts/bench-latency.sh                       defaults: RATE=100000 FLOWS=10000 VIEWERS=49 DURATION=20
-#   RATE=100000 FLOWS=10000 VIEWERS=49 DURATION=20 WARMUP=12 INTERVAL_MS=20 TICK=100 scripts/bench-latency.sh
+#   RATE=100000 FLOWS=10000 VIEWERS=49 DURATION=20 WARMUP=40 INTERVAL_MS=20 TICK=100 scripts/bench-latency.sh
 #
 # Needs: mvn -pl processing-server -am test-compile done (classes), redis-server, redis-cli.
 set -euo pipefail
@@ -15,7 +15,7 @@ RATE=${RATE:-100000}
 FLOWS=${FLOWS:-10000}
 VIEWERS=${VIEWERS:-49}
 SECONDS_=${DURATION:-20}
-WARMUP=${WARMUP:-12}
+WARMUP=${WARMUP:-40}
 INTERVAL_MS=${INTERVAL_MS:-20}
 PROBES=${PROBES:-8}
 TICK=${TICK:-100}

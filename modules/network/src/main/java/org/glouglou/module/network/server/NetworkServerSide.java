@@ -44,6 +44,18 @@ public final class NetworkServerSide implements ServerSide {
     static final int MAX_LINK_FIELDS = 48;
     /** 16x the per-session bound across all sessions: memory stays bounded with any number of probes. */
     static final int TOTAL_FACTOR = 16;
+    /**
+     * 1 s: a connection's counters are written at most once a second while it lasts (at once when it opens and
+     * closes). Viewers draw links and hosts, not connections, and a conn key written every tick for every busy flow was a
+     * third of all Redis writes (and of their notifications); the totals stay exact, only up to a second old.
+     */
+    static final long CONN_REFRESH_MILLIS = 1000;
+    /**
+     * 1 s: the granularity of a host's {@code last_seen} and {@code seen.PROBE} once it exists, so a busy host's key
+     * changes once a second rather than with every DATA of every flow it has (another third of the writes). Links keep
+     * the millisecond: their counters change every tick anyway.
+     */
+    static final long NODE_SEEN_MILLIS = 1000;
 
     /** One flow of one session, with its keys computed once and handles on them (no key lookup per DATA). */
     static final class Conn {
@@ -62,6 +74,12 @@ public final class NetworkServerSide implements ServerSide {
         long dstPkts;
         long dstBytes;
         long lastSeenMillis;
+        /** Event time of the latest traffic (ms), for the conn key's last_seen. */
+        long lastEventMillis;
+        /** Server time the conn key's counters were last written; they wait in {@link #connsDue} meanwhile. */
+        long countersWrittenAt = Long.MIN_VALUE / 2; // never: the first traffic is written at once
+        boolean countersPending;
+        boolean closed;
 
         /** The link's rate window, cached: looked up again only once it was forgotten as quiet. */
         Rate rate;
@@ -127,6 +145,8 @@ public final class NetworkServerSide implements ServerSide {
         }
     };
     private int totalConns;
+    /** Connections whose latest counters wait for {@link #CONN_REFRESH_MILLIS}, oldest first. */
+    private final java.util.ArrayDeque<Conn> connsDue = new java.util.ArrayDeque<>();
     private long now;
     private long rateWindowStart;
     private long lastSweep;
@@ -153,6 +173,7 @@ public final class NetworkServerSide implements ServerSide {
     public void closeSession(ProbeContext probe, StateWriter out) {
         if (probe.state() instanceof SessionConns s && sessions.remove(s)) {
             totalConns -= s.conns.size();
+            s.conns.values().forEach(c -> c.closed = true); // nothing more of theirs is written
             s.conns.clear();
         }
     }
@@ -184,6 +205,7 @@ public final class NetworkServerSide implements ServerSide {
             return;
         }
         if (old != null) {
+            old.closed = true;
             duplicateConn++; // the probe reused an id: the new flow wins
         } else {
             totalConns++;
@@ -241,23 +263,24 @@ public final class NetworkServerSide implements ServerSide {
             unknownConn++;
             return;
         }
-        add(c.handles(out), d.srcPkts(), d.srcBytes(), d.dstPkts(), d.dstBytes(), t, s.seenField);
+        add(c.handles(out), d.srcPkts(), d.srcBytes(), d.dstPkts(), d.dstBytes(), t, s.seenField, false);
         c.connH.expire(settings.connTtlSeconds());
     }
 
     /** Adds traffic of one connection to its conn, link and node keys. */
-    private void add(Conn c, long sp, long sb, long dp, long db, long t, String seenField) {
+    private void add(Conn c, long sp, long sb, long dp, long db, long t, String seenField, boolean closing) {
         c.srcPkts += sp;
         c.srcBytes += sb;
         c.dstPkts += dp;
         c.dstBytes += db;
         c.lastSeenMillis = now;
-        KeyHandle k = c.connH;
-        k.hset("src_pkts", c.srcPkts);
-        k.hset("src_bytes", c.srcBytes);
-        k.hset("dst_pkts", c.dstPkts);
-        k.hset("dst_bytes", c.dstBytes);
-        k.hmax("last_seen", t);
+        c.lastEventMillis = Math.max(c.lastEventMillis, t);
+        if (closing || now - c.countersWrittenAt >= CONN_REFRESH_MILLIS) {
+            writeCounters(c);
+        } else if (!c.countersPending) {
+            c.countersPending = true;
+            connsDue.add(c);
+        }
         KeyHandle l = c.linkH;
         long abP = c.srcIsA ? sp : dp;
         long abB = c.srcIsA ? sb : db;
@@ -287,12 +310,27 @@ public final class NetworkServerSide implements ServerSide {
         }
         r.ab += abB;
         r.ba += baB;
-        c.srcH.hmax("last_seen", t);
-        c.srcH.hmax(seenField, t);
+        long coarse = t - Math.floorMod(t, NODE_SEEN_MILLIS);
+        c.srcH.hmax("last_seen", coarse);
+        c.srcH.hmax(seenField, coarse);
         c.srcH.expire(settings.nodeTtlSeconds());
-        c.dstH.hmax("last_seen", t);
-        c.dstH.hmax(seenField, t);
+        c.dstH.hmax("last_seen", coarse);
+        c.dstH.hmax(seenField, coarse);
         c.dstH.expire(settings.nodeTtlSeconds());
+    }
+
+    /** The conn key's counters and last_seen, as absolute values (a skipped write loses nothing). */
+    private void writeCounters(Conn c) {
+        c.countersWrittenAt = now;
+        c.countersPending = false;
+        KeyHandle k = c.connH;
+        k.hset("src_pkts", c.srcPkts);
+        k.hset("src_bytes", c.srcBytes);
+        k.hset("dst_pkts", c.dstPkts);
+        k.hset("dst_bytes", c.dstBytes);
+        if (c.lastEventMillis != 0) {
+            k.hmax("last_seen", c.lastEventMillis);
+        }
     }
 
     private void onDelConn(SessionConns s, DelConn d, long t, StateWriter out) {
@@ -307,7 +345,8 @@ public final class NetworkServerSide implements ServerSide {
         long sb = Math.max(0, d.srcBytes() - c.srcBytes);
         long dp = Math.max(0, d.dstPkts() - c.dstPkts);
         long db = Math.max(0, d.dstBytes() - c.dstBytes);
-        add(c.handles(out), sp, sb, dp, db, t, s.seenField);
+        add(c.handles(out), sp, sb, dp, db, t, s.seenField, true);
+        c.closed = true;
         c.connH.hset("state", "closed");
         c.connH.hset("reason", d.reason().label);
         c.connH.expire(settings.closedConnTtlSeconds());
@@ -344,6 +383,16 @@ public final class NetworkServerSide implements ServerSide {
     @Override
     public void onTick(long nowMillis, StateWriter out) {
         now = nowMillis;
+        // counters held back by CONN_REFRESH_MILLIS: written once they are due (a flow that went quiet too)
+        Conn due;
+        while ((due = connsDue.peek()) != null && (due.closed || !due.countersPending
+                || nowMillis - due.countersWrittenAt >= CONN_REFRESH_MILLIS)) {
+            connsDue.poll();
+            if (!due.closed && due.countersPending) {
+                due.handles(out);
+                writeCounters(due);
+            }
+        }
         if (rateWindowStart == 0) {
             rateWindowStart = nowMillis;
         }
@@ -387,6 +436,7 @@ public final class NetworkServerSide implements ServerSide {
                     c.lastSeenMillis = nowMillis; // opened before the first tick told us the time
                 } else if (nowMillis - c.lastSeenMillis > idle) {
                     it.remove();
+                    c.closed = true;
                     totalConns--;
                     connsExpired++;
                 }

@@ -205,14 +205,43 @@ class NetworkServerSideTest {
         w.keys.clear();
         ev(new Data(1, 1, 10, 0, 0, null));
         assertEquals(4, w.handlesMade);
+        side.onTick(NetworkServerSide.CONN_REFRESH_MILLIS, w); // the conn's counters are due again
         assertEquals(101L, w.keys.get("gg:conn:7:42:1").get("src_pkts"), "the conn's totals, written again");
         assertEquals(1L, w.keys.get("gg:link:10.0.0.1|10.0.0.2").get("pkts_ab"), "the link counts from its new life");
         assertTrue(w.exists("gg:node:10.0.0.1") && w.exists("gg:node:10.0.0.2"));
         // another writer: the flow makes its handles on that one, and the writes land there
         MapWriter other = new MapWriter();
         side.onEvent(ctx, 1_000_000_000L, new Data(1, 0, 0, 1, 5, null), other);
+        side.onTick(2 * NetworkServerSide.CONN_REFRESH_MILLIS, other);
         assertEquals(4, other.handlesMade);
         assertEquals(101L, other.keys.get("gg:conn:7:42:1").get("dst_pkts"));
         assertEquals(5L, other.keys.get("gg:link:10.0.0.1|10.0.0.2").get("bytes_ba"));
+    }
+
+    @Test
+    void connCountersAreWrittenAtMostOnceASecondAndHostsSeenBySecond() throws Exception {
+        side.onTick(5_000, w);
+        side.onEvent(ctx, 5_123_000L, new NewConn(1, new FlowKey(6, ip("10.0.0.1"), 1000, ip("10.0.0.2"), 80)),
+                w);
+        assertEquals(5_123L, w.keys.get("gg:node:10.0.0.1").get("last_seen"), "a new host: its exact time");
+        side.onEvent(ctx, 5_200_000L, new Data(1, 1, 10, 1, 20, null), w);
+        assertEquals(1L, w.keys.get("gg:conn:7:42:1").get("src_pkts"), "the first traffic is written at once");
+        side.onEvent(ctx, 5_300_000L, new Data(1, 2, 10, 0, 0, null), w);
+        side.onTick(5_500, w);
+        assertEquals(1L, w.keys.get("gg:conn:7:42:1").get("src_pkts"), "held back within the second");
+        assertEquals(3L, w.keys.get("gg:link:10.0.0.1|10.0.0.2").get("pkts_ab"), "the link is never held back");
+        assertEquals(5_123L, w.keys.get("gg:node:10.0.0.1").get("last_seen"), "hosts move by whole seconds");
+        side.onEvent(ctx, 6_400_000L, new Data(1, 1, 10, 0, 0, null), w);
+        assertEquals(6_000L, w.keys.get("gg:node:10.0.0.1").get("last_seen"), "the next second");
+        side.onTick(6_000, w);
+        assertEquals(4L, w.keys.get("gg:conn:7:42:1").get("src_pkts"), "due after a second, even if quiet since");
+        assertEquals(6_400L, w.keys.get("gg:conn:7:42:1").get("last_seen"));
+        side.onEvent(ctx, 6_500_000L, new Data(1, 1, 10, 0, 0, null), w);
+        side.onEvent(ctx, 6_600_000L, new DelConn(1, Reason.FIN, 9, 90, 1, 20, null), w);
+        assertEquals(9L, w.keys.get("gg:conn:7:42:1").get("src_pkts"), "a close writes the final totals at once");
+        assertEquals("closed", w.keys.get("gg:conn:7:42:1").get("state"));
+        w.keys.clear();
+        side.onTick(9_000, w);
+        assertFalse(w.exists("gg:conn:7:42:1"), "nothing is written for a closed conn afterwards");
     }
 }
