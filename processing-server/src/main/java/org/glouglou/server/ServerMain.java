@@ -193,6 +193,7 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
         if (vc != null) { // viewer port and TLS identity before the privilege drop
             viewers = new org.glouglou.server.viz.ViewerServer(vc, org.glouglou.server.viz.ViewerUsers.load(vc
                     .users()), c.redisTarget(), registry, c.settings().tickMillis());
+            viewers.metrics(server.metrics());
             viewers.bind();
         } else {
             LOG.info("viewer listener off (give --viewer-users FILE to turn it on)");

@@ -63,6 +63,7 @@ class ViewerStreamIT {
             server = fx.server(REDIS.uri());
             viewers = new ViewerServer(ViewerServerConfig.forTest(users, Files.createTempDirectory("gg-state"),
                     false), ViewerUsers.load(users), REDIS.uri(), fx.registry, IngestFixture.SETTINGS.tickMillis());
+            viewers.metrics(server.metrics());
             port = viewers.bind().getPort();
             viewers.start();
         }
@@ -227,6 +228,9 @@ class ViewerStreamIT {
             slow.paused = false;
             converge(slow, want, "slow viewer after it reads again");
             assertTrue(slow.notices.contains("slow_viewer"), "told it was resynced: " + slow.notices);
+            // and the operator sees it
+            assertTrue(s.server.metrics().viewerEvents.labelValues("slow_viewer").get() >= 1, "counted");
+            assertTrue(s.server.metrics().viewerBytes.get() > 1_000_000, "stream bytes counted");
         }
     }
 

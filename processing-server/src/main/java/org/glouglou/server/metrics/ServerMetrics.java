@@ -44,6 +44,18 @@ public final class ServerMetrics {
             .help("Time from sending a tick's batch to its last reply")
             .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5).register(registry);
 
+    /** Viewer-side events an operator must see: resyncs (and why), viewers closed for being too slow. */
+    public final Counter viewerEvents = Counter.builder().name("glouglou_server_viewer_events_total")
+            .help("Viewer-side events: slow_viewer (backlog dropped, snapshot resent), too_slow (viewer closed),"
+                    + " redis_resync (every viewer resynced after the subscription came back), backlog_resync"
+                    + " (notified keys overflowed: snapshot read again)")
+            .labelNames("event").register(registry);
+    public final Counter viewerBytes = Counter.builder().name("glouglou_server_viewer_bytes_total")
+            .help("Stream bytes written to viewers (before TLS)").register(registry);
+    public final Histogram viewerTick = Histogram.builder().name("glouglou_server_viewer_tick_seconds")
+            .help("Time the viewer thread took per tick: notified keys read from Redis, projected, encoded, written")
+            .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5).register(registry);
+
     private final PrometheusRegistry reg() {
         return registry;
     }

@@ -242,6 +242,9 @@ public final class ViewerHub implements AutoCloseable {
                 if (pendingKeys.size() < MAX_PENDING_KEYS) {
                     pendingKeys.add(key);
                 } else {
+                    if (!resyncNeeded) {
+                        count("backlog_resync");
+                    }
                     resyncNeeded = true; // fell far behind: a fresh snapshot is cheaper than the backlog
                 }
                 return;
@@ -299,6 +302,44 @@ public final class ViewerHub implements AutoCloseable {
         return sessions.size();
     }
 
+    private volatile org.glouglou.server.metrics.ServerMetrics metrics;
+
+    /** Exposes the viewer side on the server's metrics endpoint (call before {@link #start}). */
+    public void metrics(org.glouglou.server.metrics.ServerMetrics m) {
+        this.metrics = m;
+        m.gauge("glouglou_server_viewers", "Viewers connected and configured", cb -> cb.call(sessions.size()));
+        m.gauge("glouglou_server_viewer_projections", "Distinct viewer configurations, each projected once a tick",
+                cb -> cb.call(views.size()));
+        m.gauge("glouglou_server_viewer_pending_keys", "Keys notified by Redis and not read yet (a backlog over "
+                + MAX_PENDING_KEYS + " is dropped for a fresh snapshot)", cb -> cb.call(pendingKeys.size()));
+        m.gauge("glouglou_server_viewer_graph_elements", "Nodes and edges of the graph the viewer side holds",
+                cb -> {
+                    cb.call(model.nodes.size(), "node");
+                    cb.call(model.edges.size(), "edge");
+                }, "kind");
+        m.gauge("glouglou_server_viewer_notifications", "Keyspace notifications received since start (a counter)",
+                cb -> cb.call(notifications.get()));
+        m.gauge("glouglou_server_viewer_keys_read", "Keys read from Redis since start (a counter)",
+                cb -> cb.call(keysRead.get()));
+        m.gauge("glouglou_server_viewer_redis_subscribed", "1 while the keyspace subscription is up",
+                cb -> cb.call(redisUp ? 1 : 0));
+    }
+
+    /** Counts a viewer-side event on the metrics endpoint (any thread). */
+    void count(String event) {
+        org.glouglou.server.metrics.ServerMetrics m = metrics;
+        if (m != null) {
+            m.viewerEvents.labelValues(event).inc();
+        }
+    }
+
+    void sent(long bytes) {
+        org.glouglou.server.metrics.ServerMetrics m = metrics;
+        if (m != null) {
+            m.viewerBytes.inc(bytes);
+        }
+    }
+
     public long notifications() {
         return notifications.get();
     }
@@ -346,8 +387,15 @@ public final class ViewerHub implements AutoCloseable {
         if (redisUp && !pendingKeys.isEmpty()) {
             readPending();
         }
+        if (resyncViewers) {
+            count("redis_resync");
+        }
         fanOut(resyncViewers, System.currentTimeMillis());
         lastTickNanos = System.nanoTime() - t0;
+        org.glouglou.server.metrics.ServerMetrics m = metrics;
+        if (m != null) {
+            m.viewerTick.observe(lastTickNanos / 1e9);
+        }
     }
 
     /** This tick's model changes to every viewer: each view projected and diffed once, then each session. */

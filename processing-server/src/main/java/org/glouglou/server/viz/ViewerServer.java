@@ -128,6 +128,11 @@ public final class ViewerServer implements AutoCloseable {
         return tls == null ? null : tls.fingerprint();
     }
 
+    /** The viewer side's gauges and counters on the server's metrics endpoint. */
+    public void metrics(org.glouglou.server.metrics.ServerMetrics m) {
+        hub.metrics(m);
+    }
+
     public ViewerHub hub() {
         return hub;
     }

@@ -148,10 +148,12 @@ final class ViewerSession {
                     ? 0
                     : channel.unsafe().outboundBuffer().totalPendingWriteBytes();
             if (queued > MAX_PENDING_BYTES) {
+                hub.count("too_slow");
                 close("too slow: more than " + (MAX_PENDING_BYTES >> 20) + " MiB queued");
             } else if (blockedTicks == SLOW_TICKS) {
                 LOG.info("viewer {} is {} ticks behind: backlog dropped, a snapshot follows when it reads again", user,
                         blockedTicks);
+                hub.count("slow_viewer");
                 resync("slow_viewer", "you fell " + blockedTicks + " ticks behind: backlog dropped, fresh snapshot");
             }
             return; // its changes coalesce in its backlog meanwhile
@@ -167,6 +169,7 @@ final class ViewerSession {
             if (changed) {
                 ByteBuf shared = view.encoded(writer, channel.alloc());
                 bytesSent += shared.readableBytes();
+                hub.sent(shared.readableBytes());
                 channel.write(shared, channel.voidPromise());
             }
             List<GraphOp> own = new ArrayList<>(notices);
@@ -210,6 +213,7 @@ final class ViewerSession {
             throw e;
         }
         bytesSent += b.readableBytes();
+        hub.sent(b.readableBytes());
         channel.writeAndFlush(b, channel.voidPromise());
     }
 
