@@ -79,12 +79,9 @@ class ViewerStreamIT {
         }
     }
 
-    /**
-     * Every shared capture but the 37k-host SYN flood: on this shared 2-core box its full replay does not converge in
-     * Redis and the viewers within the test's time (see the report); the slow-viewer test uses part of it.
-     */
+    /** Every shared capture, the 37k-host SYN flood included. */
     static List<String> captures() throws Exception {
-        return GroundTruth.names().stream().filter(n -> !n.startsWith("midsize_synflood")).toList();
+        return GroundTruth.names();
     }
 
     static JsonNode json(String s) throws IOException {
