@@ -39,7 +39,7 @@ final class ViewerProjection {
      */
     private NodeState[] nodeOut = new NodeState[0];
     /** output node id -> the input node indices grouped into it */
-    private final Map<String, Set<Integer>> nodeMembers = new HashMap<>();
+    private final Map<String, MemberSet> nodeMembers = new HashMap<>();
     /**
      * Grouped levels: output node id -> the running merge of its members, and per input element the attributes it
      * added there (and, for an edge, whether seen the other way round): a changed member takes back its old
@@ -51,6 +51,8 @@ final class ViewerProjection {
     @SuppressWarnings("unchecked")
     private Map<String, Object>[] edgeAdded = new Map[0];
     private boolean[] edgeFlip = new boolean[0];
+    /** Per input edge: directed when it joined its output edge (see {@link OutEdge#directed}). */
+    private boolean[] edgeDirected = new boolean[0];
     /** input edge index -> output edge id, for input edges that pass */
     private String[] edgeOut = new String[0];
     private final Map<String, OutEdge> outEdges = new HashMap<>();
@@ -70,9 +72,11 @@ final class ViewerProjection {
         final String source;
         final String target;
         /** input edge indices */
-        final Set<Integer> members = new HashSet<>();
+        final MemberSet members = new MemberSet();
         /** grouped levels: the running merge of the members */
         final Running running = new Running();
+        /** Members that are directed: the output edge is directed when one is (no scan of the members). */
+        int directed;
 
         OutEdge(String source, String target) {
             this.source = source;
@@ -102,6 +106,7 @@ final class ViewerProjection {
         edgeAdded = new Map[model.edgeIds.bound()];
         edgeFlip = new boolean[model.edgeIds.bound()];
         edgeOut = new String[model.edgeIds.bound()];
+        edgeDirected = new boolean[model.edgeIds.bound()];
         outEdges.clear();
         degree.clear();
         update(live(model.nodeIds, model::node), live(model.edgeIds, model::edge));
@@ -165,6 +170,7 @@ final class ViewerProjection {
         }
         if (edgeOut.length < model.edgeIds.bound()) {
             edgeOut = java.util.Arrays.copyOf(edgeOut, Math.max(model.edgeIds.bound(), edgeOut.length * 2));
+            edgeDirected = java.util.Arrays.copyOf(edgeDirected, edgeOut.length);
         }
         if (grouped()) {
             if (nodeAdded.length < nodeOut.length) {
@@ -207,7 +213,7 @@ final class ViewerProjection {
             String ng = now == null ? null : now.group();
             boolean moved = !java.util.Objects.equals(og, ng);
             if (moved && og != null) {
-                Set<Integer> m = nodeMembers.get(og);
+                MemberSet m = nodeMembers.get(og);
                 m.remove(n);
                 if (m.isEmpty()) {
                     nodeMembers.remove(og);
@@ -225,7 +231,7 @@ final class ViewerProjection {
             nodeOut[n] = now;
             if (now != null) {
                 if (moved) {
-                    nodeMembers.computeIfAbsent(ng, x -> new HashSet<>()).add(n);
+                    nodeMembers.computeIfAbsent(ng, x -> new MemberSet()).add(n);
                     if (grouped()) {
                         nodeAdded[n] = node.attributes();
                         nodeRunning.computeIfAbsent(ng, x -> new Running()).add(nodeAdded[n], false);
@@ -281,6 +287,10 @@ final class ViewerProjection {
                 edgeOut[e] = null;
                 OutEdge o = outEdges.get(old);
                 o.members.remove(e);
+                if (edgeDirected[e]) {
+                    edgeDirected[e] = false;
+                    o.directed--;
+                }
                 if (grouped()) {
                     o.running.remove(edgeAdded[e], edgeFlip[e]);
                     edgeAdded[e] = null;
@@ -303,6 +313,10 @@ final class ViewerProjection {
                 degree(outTarget, 1);
             }
             o.members.add(e);
+            if (edge.directed()) {
+                edgeDirected[e] = true;
+                o.directed++;
+            }
             if (grouped()) {
                 edgeAdded[e] = edge.attributes();
                 edgeFlip[e] = !o.source.equals(nodeOut[model.edgeSource(e)].group());
@@ -342,7 +356,12 @@ final class ViewerProjection {
         if (src == null) {
             return; // its end is gone this tick: re-evaluated (and taken out) with the edges of that end
         }
-        Map<String, Object> now = model.edge(e).attributes();
+        GraphElement.Edge edge = model.edge(e);
+        if (edge.directed() != edgeDirected[e]) {
+            edgeDirected[e] = edge.directed();
+            o.directed += edge.directed() ? 1 : -1;
+        }
+        Map<String, Object> now = edge.attributes();
         boolean flip = !o.source.equals(src.group());
         if (edgeAdded[e] != now || edgeFlip[e] != flip) {
             o.running.add(now, flip);
@@ -641,12 +660,15 @@ final class ViewerProjection {
     }
 
     private GraphElement.Node outNode(String id) {
-        Set<Integer> members = nodeMembers.get(id);
+        MemberSet members = nodeMembers.get(id);
         if (members == null || members.isEmpty()) {
             return null;
         }
         boolean shown = degree.containsKey(id);
-        if (!shown) {
+        if (!shown && members.size() == 1) {
+            int m = members.first();
+            shown = standsAlone(model.node(m), nodeOut[m]);
+        } else if (!shown) {
             for (int m : members) {
                 if (standsAlone(model.node(m), nodeOut[m])) {
                     shown = true;
@@ -658,7 +680,7 @@ final class ViewerProjection {
             return null;
         }
         if (config.level() == ViewerConfig.Level.HOSTS && members.size() == 1) {
-            return model.node(members.iterator().next()); // shared with the model and other viewers
+            return model.node(members.first()); // shared with the model and other viewers
         }
         Map<String, Object> a = nodeRunning.get(id).result(members, m -> nodeAdded[m], m -> false);
         String label = id.startsWith("net:") || id.startsWith("dom:") ? id.substring(4) : id;
@@ -674,15 +696,9 @@ final class ViewerProjection {
             return null;
         }
         if (config.level() == ViewerConfig.Level.HOSTS && o.members.size() == 1) {
-            return model.edge(o.members.iterator().next());
+            return model.edge(o.members.first());
         }
-        boolean directed = false;
-        for (int m : o.members) {
-            directed |= model.edge(m).directed();
-            if (directed) {
-                break;
-            }
-        }
+        boolean directed = o.directed > 0;
         Map<String, Object> a = o.running.result(o.members, m -> edgeAdded[m], m -> edgeFlip[m]);
         a.put(MEMBERS, (long) o.members.size());
         return new GraphElement.Edge(id, o.source, o.target, directed, a);
