@@ -5,7 +5,7 @@
 # Prints one table. Figures only: the generator shares the box with the server and Redis (its CPU share is printed).
 #
 #   scripts/bench-ingest.sh [FLOWS...]            default: 10000 50000
-#   SERVER_JAVA_OPTS=-XX:StartFlightRecording=... RATE=500000 DURATION=15 WARMUP=5 PROBES=8 THREADS=2 BUDGET=50000 scripts/bench-ingest.sh 10000
+#   SERVER_JAVA_OPTS=-XX:StartFlightRecording=... RATE=500000 DURATION=15 WARMUP=25 PROBES=8 THREADS=2 BUDGET=50000 scripts/bench-ingest.sh 10000
 #
 # Needs: mvn -pl processing-server -am test-compile done (classes), redis-server, redis-cli, redis-benchmark.
 set -euo pipefail
@@ -14,7 +14,7 @@ FLOWS=("${@:-10000 50000}")
 read -r -a FLOWS <<< "${FLOWS[*]}"
 RATE=${RATE:-500000}
 SECONDS_=${DURATION:-15}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-25}
 PROBES=${PROBES:-8}
 THREADS=${THREADS:-2}
 BUDGET=${BUDGET:-50000}
