@@ -339,9 +339,7 @@ final class ViewerProjection {
         Map<String, Object> now = model.node(n).attributes();
         Map<String, Object> was = nodeAdded[n];
         if (was != now) {
-            Running run = nodeRunning.get(group);
-            run.add(now, false);
-            run.remove(was, false);
+            nodeRunning.get(group).replace(was, false, now, false);
             nodeAdded[n] = now;
         }
     }
@@ -364,8 +362,7 @@ final class ViewerProjection {
         Map<String, Object> now = edge.attributes();
         boolean flip = !o.source.equals(src.group());
         if (edgeAdded[e] != now || edgeFlip[e] != flip) {
-            o.running.add(now, flip);
-            o.running.remove(edgeAdded[e], edgeFlip[e]);
+            o.running.replace(edgeAdded[e], edgeFlip[e], now, flip);
             edgeAdded[e] = now;
             edgeFlip[e] = flip;
         }
@@ -726,15 +723,48 @@ final class ViewerProjection {
             apply(attrs, flip, false);
         }
 
+        /**
+         * A member's attributes changed from {@code was} to {@code now}: only the keys whose value differs are taken
+         * back and added again (a tick changes a few counters of a member, not its dozens of other fields).
+         */
+        void replace(Map<String, Object> was, boolean wasFlip, Map<String, Object> now, boolean nowFlip) {
+            if (was == null || wasFlip != nowFlip) {
+                add(now, nowFlip);
+                if (was != null) {
+                    remove(was, wasFlip);
+                }
+                return;
+            }
+            for (Map.Entry<String, Object> e : now.entrySet()) {
+                Object old = was.get(e.getKey());
+                if (!AttributeValues.same(e.getValue(), old)) {
+                    apply(e.getKey(), e.getValue(), nowFlip, true);
+                    if (old != null) {
+                        apply(e.getKey(), old, wasFlip, false);
+                    }
+                }
+            }
+            for (Map.Entry<String, Object> e : was.entrySet()) {
+                if (!now.containsKey(e.getKey())) {
+                    apply(e.getKey(), e.getValue(), wasFlip, false);
+                }
+            }
+        }
+
         private void apply(Map<String, Object> attrs, boolean flip, boolean add) {
             for (Map.Entry<String, Object> e : attrs.entrySet()) {
-                Object v = e.getValue();
+                apply(e.getKey(), e.getValue(), flip, add);
+            }
+        }
+
+        private void apply(String attrKey, Object v, boolean flip, boolean add) {
+            {
                 if (v instanceof Long l) {
-                    Aggregate.Kind kind = Aggregate.kind(e.getKey());
+                    Aggregate.Kind kind = Aggregate.kind(attrKey);
                     if (kind.op() == Aggregate.OTHER) {
-                        continue;
+                        return;
                     }
-                    String key = flip ? kind.flipped() : e.getKey();
+                    String key = flip ? kind.flipped() : attrKey;
                     if (lists.containsKey(key)) {
                         irregular = true;
                     }
@@ -764,7 +794,7 @@ final class ViewerProjection {
                         h[2] = 1; // the last member that held the extreme gave it back
                     }
                 } else if (v instanceof Object[] arr) {
-                    String key = flip ? Aggregate.kind(e.getKey()).flipped() : e.getKey();
+                    String key = flip ? Aggregate.kind(attrKey).flipped() : attrKey;
                     if (nums.containsKey(key)) {
                         irregular = true;
                     }
