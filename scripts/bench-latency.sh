@@ -21,27 +21,9 @@ PROBES=${PROBES:-8}
 TICK=${TICK:-100}
 BUDGET=${BUDGET:-50000}
 WORK=$(mktemp -d /tmp/gg-latency.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-if [ ! -s processing-server/target/bench-classpath.txt ]; then
-    mvn -B -q -o -pl processing-server -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
-        -Dmdep.outputFile=target/bench-classpath.txt >/dev/null
-fi
-EXT=$(tr ':' '\n' < processing-server/target/bench-classpath.txt | grep -v '/org/glouglou/' | paste -sd:)
-CP="protocol-spec/target/classes:modules/network/target/classes:modules/process/target/classes:processing-server/target/classes:processing-server/target/test-classes:$EXT"
-
-RPORT=$(free_port); UPORT=$(free_port); MPORT=$(free_port); VPORT=$(free_port)
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --dir "$WORK" \
-    > "$WORK/redis.log" 2>&1 &
-RPID=$!; PIDS+=("$RPID")
-for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+source scripts/bench-server-lib.sh
+start_redis
+UPORT=$(free_port); MPORT=$(free_port); VPORT=$(free_port)
 
 java -cp "$CP" org.glouglou.server.bench.IngestBench --make-secrets "$((PROBES + 1))" "$WORK/secrets"
 java -cp "$CP" org.glouglou.server.bench.LatencyBench --make-users "$WORK/viewers"
