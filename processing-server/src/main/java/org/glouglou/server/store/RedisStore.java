@@ -356,7 +356,7 @@ public final class RedisStore implements AutoCloseable {
     }
 
     /** The flags of {@code have} plus those of {@code need} that it lacks ('A' covers every class but K, E, m, n). */
-    static String mergeFlags(String have, String need) {
+    public static String mergeFlags(String have, String need) {
         StringBuilder b = new StringBuilder(have);
         for (char f : need.toCharArray()) {
             boolean covered = have.indexOf(f) >= 0 || have.indexOf('A') >= 0 && "g$lshzxetd".indexOf(f) >= 0;

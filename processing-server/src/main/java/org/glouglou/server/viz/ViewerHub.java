@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.glouglou.server.store.ClusterNodes;
 import org.glouglou.server.store.RedisTarget;
+import org.glouglou.server.store.RedisStore;
 import org.glouglou.spi.GlouglouModule;
 import org.glouglou.spi.ModuleRegistry;
 import org.glouglou.spi.graph.GraphElement;
@@ -497,7 +498,8 @@ public final class ViewerHub implements AutoCloseable {
 
     /** Cluster: notifications on every node, masters and replicas; a refusal is logged once with the setting. */
     private void ensureClusterNotifications() {
-        String msg = ClusterNodes.enableNotifications(client, clusterClient.getPartitions(), "Khx", LOG);
+        String msg = ClusterNodes.enableNotifications(client, clusterClient.getPartitions(),
+                RedisStore.NOTIFY_FLAGS, LOG);
         if (msg != null && !msg.equals(notifyProblem)) {
             LOG.warn("viewers: {}", msg);
         }
@@ -509,21 +511,15 @@ public final class ViewerHub implements AutoCloseable {
         RedisFuture<Map<String, String>> g = a.configGet("notify-keyspace-events");
         r.flushCommands();
         String have = g.get(5, TimeUnit.SECONDS).getOrDefault("notify-keyspace-events", "");
-        String want = have;
-        for (char f : "Khx".toCharArray()) {
-            boolean covered = have.indexOf(f) >= 0 || have.indexOf('A') >= 0 && f != 'K';
-            if (!covered) {
-                want += f;
-            }
-        }
+        String want = RedisStore.mergeFlags(have, RedisStore.NOTIFY_FLAGS);
         if (!want.equals(have)) {
             RedisFuture<String> s = a.configSet("notify-keyspace-events", want);
             r.flushCommands();
             try {
                 s.get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
-                LOG.warn("viewers: Redis refused CONFIG SET notify-keyspace-events (set it to include 'Khx'): {}",
-                        e.toString());
+                LOG.warn("viewers: Redis refused CONFIG SET notify-keyspace-events (set it to include '{}'): {}",
+                        RedisStore.NOTIFY_FLAGS, e.toString());
             }
         }
     }
