@@ -15,9 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import org.glouglou.module.network.server.NetworkKeys;
 import org.glouglou.protocol.session.ReceiverSessions;
-import org.glouglou.server.store.RedisTarget;
 import org.glouglou.server.viz.ViewerServer;
-import org.glouglou.server.viz.ViewerServerConfig;
 import org.glouglou.server.viz.ViewerUsers;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,19 +68,11 @@ class RedisClusterIT {
         GroundTruth truth = new GroundTruth(capture);
         int n = truth.flows.size();
         int half = n / 2;
-        IngestFixture fx = new IngestFixture();
-        ServerConfig c = ServerConfig.forTest("unused", fx.secrets, false, IngestFixture.SETTINGS).withRedisCluster(
-                CLUSTER.seeds());
         long started = System.currentTimeMillis();
-        try (GlouglouServer server = new GlouglouServer(c, fx.registry).redisKeysPerSecond(1_000_000);
-                ViewerServer viewers = new ViewerServer(ViewerServerConfig.forTest(users, Files.createTempDirectory(
-                        "gg-state"), false), ViewerUsers.load(users), RedisTarget.parse(CLUSTER.seeds(), true),
-                        fx.registry, IngestFixture.SETTINGS.tickMillis())) {
-            server.bind();
-            server.start();
-            int port = viewers.bind().getPort();
-            viewers.start();
-            try (FakeProbe probe = fx.probe(server)) {
+        try (ClusterServers cs = new ClusterServers(CLUSTER, users)) {
+            GlouglouServer server = cs.server;
+            ViewerServer viewers = cs.viewers;
+            try (FakeProbe probe = cs.fx.probe(server)) {
                 // phase 1: half the flows, in Redis before any viewer
                 IngestFixture.send(probe, truth.nameEvents());
                 IngestFixture.send(probe, truth.events(0, half));
@@ -97,7 +87,7 @@ class RedisClusterIT {
                 if (settled > 0) {
                     Thread.sleep(settled);
                 }
-                try (TestViewer v = new TestViewer(port, viewers.fingerprint(), "json", null)) {
+                try (TestViewer v = cs.viewer()) {
                     converge(v, TestViewer.expected(hosts1, links1), capture + " snapshot (SCAN on every master)",
                             viewers);
                     long notifiedBefore = viewers.hub().notifications();
@@ -148,10 +138,8 @@ class RedisClusterIT {
                 + perNode);
         // notifications enabled on every node by the server
         for (Map.Entry<Integer, String> e : CLUSTER.notifyFlags().entrySet()) {
-            for (char f : "Khx".toCharArray()) {
-                assertTrue(e.getValue().indexOf(f) >= 0 || f != 'K' && e.getValue().indexOf('A') >= 0, "node "
-                        + e.getKey() + " notify-keyspace-events '" + e.getValue() + "' lacks " + f);
-            }
+            assertEquals("", RedisClusterProcess.missingNotifyFlags(e.getValue()), "node " + e.getKey()
+                    + " notify-keyspace-events '" + e.getValue() + "' lacks these");
         }
     }
 
@@ -163,23 +151,14 @@ class RedisClusterIT {
     @Test
     void aMasterRestartedEmptyGetsEveryKeyBack() throws Exception {
         CLUSTER.flushAll();
-        String capture = GroundTruth.names().stream().filter(x -> x.startsWith("web_browsing")).findFirst().orElse(
-                captures().get(0));
+        String capture = ClusterServers.webCapture();
         GroundTruth truth = new GroundTruth(capture);
         int n = truth.flows.size();
-        IngestFixture fx = new IngestFixture();
-        ServerConfig c = ServerConfig.forTest("unused", fx.secrets, false, IngestFixture.SETTINGS).withRedisCluster(
-                CLUSTER.seeds());
-        try (GlouglouServer server = new GlouglouServer(c, fx.registry).redisKeysPerSecond(1_000_000);
-                ViewerServer viewers = new ViewerServer(ViewerServerConfig.forTest(users, Files.createTempDirectory(
-                        "gg-state"), false), ViewerUsers.load(users), RedisTarget.parse(CLUSTER.seeds(), true),
-                        fx.registry, IngestFixture.SETTINGS.tickMillis())) {
-            server.bind();
-            server.start();
-            int port = viewers.bind().getPort();
-            viewers.start();
-            try (FakeProbe probe = fx.probe(server);
-                    TestViewer v = new TestViewer(port, viewers.fingerprint(), "json", null)) {
+        try (ClusterServers cs = new ClusterServers(CLUSTER, users)) {
+            GlouglouServer server = cs.server;
+            ViewerServer viewers = cs.viewers;
+            try (FakeProbe probe = cs.fx.probe(server);
+                    TestViewer v = cs.viewer()) {
                 IngestFixture.send(probe, truth.nameEvents());
                 IngestFixture.send(probe, truth.events(0, n));
                 Set<String> hosts = truth.expectedHosts(n);

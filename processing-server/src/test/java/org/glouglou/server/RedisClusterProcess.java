@@ -293,6 +293,20 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
         return m;
     }
 
+    /**
+     * Which of the K, h and x keyspace-notification flags {@code f} (a node's notify-keyspace-events) lacks: "" when
+     * the node publishes what the viewers need ('A' stands for every event class, never for K).
+     */
+    static String missingNotifyFlags(String f) {
+        StringBuilder missing = new StringBuilder();
+        for (char c : "Khx".toCharArray()) {
+            if (f == null || f.indexOf(c) < 0 && (c == 'K' || f.indexOf('A') < 0)) {
+                missing.append(c);
+            }
+        }
+        return missing.toString();
+    }
+
     /** notify-keyspace-events of each running node, masters and replicas. */
     Map<Integer, String> notifyFlags() {
         Map<Integer, String> m = new LinkedHashMap<>();
