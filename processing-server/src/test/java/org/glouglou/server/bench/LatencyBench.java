@@ -110,9 +110,10 @@ public final class LatencyBench {
                         continue;
                     }
                     long now = System.nanoTime();
-                    JsonNode e = JSON.readTree(l).path("ce").path(edge);
+                    JsonNode m = JSON.readTree(l);
+                    JsonNode e = m.path("ce").path(edge);
                     if (e.isMissingNode()) {
-                        e = JSON.readTree(l).path("ae").path(edge);
+                        e = m.path("ae").path(edge);
                     }
                     long seen = e.path("last_seen").asLong(-1);
                     long n = sentCount.get();

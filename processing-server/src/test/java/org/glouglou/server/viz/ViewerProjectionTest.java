@@ -149,20 +149,26 @@ class ViewerProjectionTest {
         return h;
     }
 
+    /** A model of {@code nodes} random nodes and {@code links} random links between them, drained. */
+    static GraphModel seeded(Random r, int nodes, int links) {
+        GraphModel m = new GraphModel();
+        for (int i = 0; i < nodes; i++) {
+            setNode(m, r, i);
+        }
+        for (int i = 0; i < links; i++) {
+            setLink(m, r, r.nextInt(nodes), r.nextInt(nodes));
+        }
+        m.drainDirty();
+        return m;
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
     void incrementalEqualsFresh(String name, ViewerConfig c) {
         for (long seed = 1; seed <= 5; seed++) {
             Random r = new Random(seed);
-            GraphModel m = new GraphModel();
             int n = 40;
-            for (int i = 0; i < n; i++) {
-                setNode(m, r, i);
-            }
-            for (int i = 0; i < 120; i++) {
-                setLink(m, r, r.nextInt(n), r.nextInt(n));
-            }
-            m.drainDirty();
+            GraphModel m = seeded(r, n, 120);
             ViewerProjection p = new ViewerProjection(m, c);
             Held held = new Held();
             held.apply(p.drain());
@@ -198,14 +204,7 @@ class ViewerProjectionTest {
     @MethodSource("configs")
     void configurationChangeSendsExactlyTheDifference(String name, ViewerConfig c) {
         Random r = new Random(42);
-        GraphModel m = new GraphModel();
-        for (int i = 0; i < 30; i++) {
-            setNode(m, r, i);
-        }
-        for (int i = 0; i < 80; i++) {
-            setLink(m, r, r.nextInt(30), r.nextInt(30));
-        }
-        m.drainDirty();
+        GraphModel m = seeded(r, 30, 80);
         ViewerProjection p = new ViewerProjection(m, ViewerConfig.all("json"));
         Held held = new Held();
         held.apply(p.drain());
@@ -271,15 +270,8 @@ class ViewerProjectionTest {
         List<ViewerConfig> others = configs().map(x -> (ViewerConfig) x.get()[1]).toList();
         for (long seed = 1; seed <= 4; seed++) {
             Random r = new Random(seed);
-            GraphModel m = new GraphModel();
             int n = 40;
-            for (int i = 0; i < n; i++) {
-                setNode(m, r, i);
-            }
-            for (int i = 0; i < 100; i++) {
-                setLink(m, r, r.nextInt(n), r.nextInt(n));
-            }
-            m.drainDirty();
+            GraphModel m = seeded(r, n, 100);
             ViewerProjection p = new ViewerProjection(m, c);
             Held held = new Held();
             held.apply(p.drain());
