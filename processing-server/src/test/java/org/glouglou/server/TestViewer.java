@@ -170,6 +170,11 @@ final class TestViewer implements AutoCloseable {
         return nodes.get(id);
     }
 
+    /** The attributes of an edge as last received (JSON viewers only). */
+    Map<String, Object> edge(String id) {
+        return edges.get(id);
+    }
+
     private static long num(Object o) {
         return o instanceof Number x ? x.longValue() : 0;
     }

@@ -98,6 +98,11 @@ class ViewerStreamIT {
                     + " edges, " + s.viewers.hub().notifications() + " notifications, " + s.viewers.hub().keysRead()
                     + " keys read, last tick " + s.viewers.hub().lastTickNanos() / 1_000_000 + " ms; Redis "
                     + GroundTruth.hosts(REDIS.sync()).size() + " hosts]";
+            // the first differing edges as the viewer holds them and as Redis does: which side is wrong
+            String at = what;
+            got.edges().entrySet().stream().filter(e -> !e.getValue().equals(want.edges().get(e.getKey()))).limit(5)
+                    .forEach(e -> System.err.println(at + ": edge " + e.getKey() + " viewer " + v.edge(e.getKey())
+                            + " Redis " + REDIS.sync().hgetall("gg:link:" + e.getKey())));
         }
         GroundTruth.assertSame(want.nodes(), got.nodes(), what + ": nodes");
         GroundTruth.assertSame(want.edges(), got.edges(), what + ": edges with per-direction totals");

@@ -91,8 +91,8 @@ final class ViewerSession {
         if (view != old) {
             if (!full) {
                 // what the viewer holds: the old view's state, but for the elements it has not caught up on yet
-                old.projection.heldNodes().forEach(backlogNodes::putIfAbsent);
-                old.projection.heldEdges().forEach(backlogEdges::putIfAbsent);
+                old.projection.heldNodes().forEach((id, was) -> remember(backlogNodes, id, was));
+                old.projection.heldEdges().forEach((id, was) -> remember(backlogEdges, id, was));
                 for (String id : view.projection.heldNodes().keySet()) {
                     if (!backlogNodes.containsKey(id)) {
                         backlogNodes.put(id, old.projection.heldNodes().get(id));
@@ -107,6 +107,18 @@ final class ViewerSession {
             hub.leave(this, old);
         }
         notices.add(new GraphOp.Notice("config", "configuration applied"));
+    }
+
+    /**
+     * Records that the viewer holds {@code was} of element {@code id} (null: it does not hold it), unless the backlog
+     * already says what it holds: the first record is the one the viewer saw. Not {@link Map#putIfAbsent}, which
+     * replaces a null ("the viewer does not hold it") and so would turn a later addition into a change of an element
+     * the viewer never got.
+     */
+    private static <E> void remember(Map<String, E> backlog, String id, E was) {
+        if (!backlog.containsKey(id)) {
+            backlog.put(id, was);
+        }
     }
 
     /** Tells the viewer something at the next tick. */
@@ -139,8 +151,8 @@ final class ViewerSession {
         boolean behind = full || !backlogNodes.isEmpty() || !backlogEdges.isEmpty() || !writable;
         if (behind && !full) {
             // it missed (or will miss) this diff: remember what it holds of each element that changed
-            view.projection.changedNodes().forEach(backlogNodes::putIfAbsent);
-            view.projection.changedEdges().forEach(backlogEdges::putIfAbsent);
+            view.projection.changedNodes().forEach((id, was) -> remember(backlogNodes, id, was));
+            view.projection.changedEdges().forEach((id, was) -> remember(backlogEdges, id, was));
         }
         if (!writable) {
             blockedTicks++;
