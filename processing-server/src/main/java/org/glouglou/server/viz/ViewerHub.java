@@ -39,6 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.glouglou.server.store.ClusterNodes;
 import org.glouglou.server.store.RedisTarget;
 import org.glouglou.server.store.RedisStore;
+import org.glouglou.server.viz.format.EncodedOps;
 import org.glouglou.spi.GlouglouModule;
 import org.glouglou.spi.ModuleRegistry;
 import org.glouglou.spi.graph.GraphElement;
@@ -99,6 +100,9 @@ public final class ViewerHub implements AutoCloseable {
     private final List<ViewerSession> sessions = new CopyOnWriteArrayList<>();
     /** One projection per distinct configuration (format aside), shared by its viewers; viewer thread only. */
     private final Map<ViewerConfig, SharedProjection> views = new HashMap<>();
+    /** Per format, the operations encoded this tick for every hosts-level view; cleared after each tick. */
+    private final Map<String, EncodedOps> encodedOps = new HashMap<>(2);
+    private final AtomicLong encodingsShared = new AtomicLong();
     private final String channelPrefix;
     private final String pattern;
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
@@ -264,7 +268,8 @@ public final class ViewerHub implements AutoCloseable {
 
     /** The shared projection for {@code c}, made (and filled from the model) when no viewer has it yet. */
     SharedProjection join(ViewerSession s, ViewerConfig c) {
-        SharedProjection v = views.computeIfAbsent(SharedProjection.key(c), k -> new SharedProjection(model, k));
+        SharedProjection v = views.computeIfAbsent(SharedProjection.key(c), k -> new SharedProjection(model, k,
+                this::encodedOps));
         if (!v.sessions.contains(s)) {
             v.sessions.add(s);
         }
@@ -277,6 +282,11 @@ public final class ViewerHub implements AutoCloseable {
         if (v.sessions.isEmpty() && views.remove(v.key) == v) {
             v.endTick(); // it may have been encoded this tick
         }
+    }
+
+    /** This tick's shared encodings in {@code format} (viewer thread). */
+    private EncodedOps encodedOps(String format) {
+        return encodedOps.computeIfAbsent(format, f -> new EncodedOps());
     }
 
     /** Distinct projections the viewers share. */
@@ -322,6 +332,8 @@ public final class ViewerHub implements AutoCloseable {
                 cb -> cb.call(notifications.get()));
         m.gauge("glouglou_server_viewer_keys_read", "Keys read from Redis since start (a counter)",
                 cb -> cb.call(keysRead.get()));
+        m.gauge("glouglou_server_viewer_encodings_shared", "Operations whose encoding was copied from another view's"
+                + " this tick instead of encoded again, since start (a counter)", cb -> cb.call(encodingsShared.get()));
         m.gauge("glouglou_server_viewer_redis_subscribed", "1 while the keyspace subscription is up",
                 cb -> cb.call(redisUp ? 1 : 0));
     }
@@ -343,6 +355,11 @@ public final class ViewerHub implements AutoCloseable {
 
     public long notifications() {
         return notifications.get();
+    }
+
+    /** Operations whose encoding was copied from another view's this tick (a counter). */
+    public long encodingsShared() {
+        return encodingsShared.get();
     }
 
     public long keysRead() {
@@ -421,6 +438,10 @@ public final class ViewerHub implements AutoCloseable {
         } finally {
             for (SharedProjection v : List.copyOf(views.values())) {
                 v.endTick();
+            }
+            for (EncodedOps e : encodedOps.values()) {
+                encodingsShared.addAndGet(e.hits());
+                e.clear();
             }
         }
     }

@@ -125,6 +125,8 @@ public final class FanoutBench {
         System.out.printf("  %d link changes (+ both ends' nodes) per tick: fan-out mean %.1f ms, p50 %.1f ms, worst"
                 + " %.1f ms per tick (%.2f ms per viewer); %.2f MB written per tick to all viewers%n", links, mean,
                 m[m.length / 2] / 1e6, m[m.length - 1] / 1e6, mean / viewers, bytes / 1e6 / m.length);
+        System.out.printf("  operations whose encoding was copied from another view: %d per tick%n", hub
+                .encodingsShared() / ticks);
         System.gc();
         Runtime rt = Runtime.getRuntime();
         System.out.printf("  process CPU %.2f s over %.2f s wall (%.0f%% of one core, change generation included);"

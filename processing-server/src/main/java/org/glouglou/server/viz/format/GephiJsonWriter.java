@@ -29,15 +29,27 @@ public final class GephiJsonWriter implements GraphFormatWriter {
     }
 
     @Override
-    public void write(List<GraphOp> ops, ByteBuf out) {
+    public void write(List<GraphOp> ops, ByteBuf out, EncodedOps shared) {
         try (ByteBufOutputStream os = new ByteBufOutputStream(out);
                 JsonGenerator g = JSON.createGenerator((java.io.OutputStream) os)) {
             g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
             g.setRootValueSeparator(null); // one object a line, no space before the next
             for (GraphOp op : ops) {
+                Object key = shared == null ? null : EncodedOps.keyOf(op);
+                byte[] done = key == null ? null : shared.get(key);
+                if (done != null) {
+                    out.writeBytes(done); // the generator is flushed after every line: nothing of it is pending
+                    continue;
+                }
+                int start = out.writerIndex();
                 write(g, op);
                 g.flush();
                 os.write('\n');
+                if (key != null) {
+                    byte[] line = new byte[out.writerIndex() - start];
+                    out.getBytes(start, line);
+                    shared.put(key, line);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

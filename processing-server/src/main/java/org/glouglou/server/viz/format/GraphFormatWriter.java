@@ -10,7 +10,15 @@ import org.glouglou.spi.graph.GraphOp;
  */
 public interface GraphFormatWriter {
     /** Appends the encoding of {@code ops}, in order, to {@code out}. */
-    void write(List<GraphOp> ops, ByteBuf out);
+    default void write(List<GraphOp> ops, ByteBuf out) {
+        write(ops, out, null);
+    }
+
+    /**
+     * The same, taking the encoding of an operation other views sent this tick from {@code shared} (in this writer's
+     * format), and leaving there the ones it encodes; null: encode everything.
+     */
+    void write(List<GraphOp> ops, ByteBuf out, EncodedOps shared);
 
     /** The format name a viewer asks for in its configuration. */
     String format();

@@ -1,12 +1,16 @@
 package org.glouglou.server.viz.format;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.glouglou.spi.graph.GraphElement;
 import org.glouglou.spi.graph.GraphOp;
 import org.graphstream.stream.netstream.NetStreamEncoder;
+import org.graphstream.stream.netstream.NetStreamUtils;
 
 /**
  * GraphStream NetStream frames (issue 5), made by gs-core 2.0's own {@link NetStreamEncoder} so that gs-core's
@@ -30,8 +34,18 @@ public final class NetStreamWriter implements GraphFormatWriter {
      */
     private static final AtomicLong TIME = new AtomicLong();
 
+    private static final byte[] STREAM_ID = bytes(NetStreamUtils.encodeString(STREAM));
+    private static final byte[] SOURCE_ID = bytes(NetStreamUtils.encodeString(SOURCE));
+    /** Of a recorded frame: the size, the stream id, the command, the source id and the one-byte time id 0. */
+    private static final int RECORDED_HEADER = 4 + STREAM_ID.length + 1 + SOURCE_ID.length + 1;
+
     private ByteBuf out;
-    private final NetStreamEncoder encoder = new NetStreamEncoder(STREAM, b -> out.writeBytes(b));
+    /**
+     * While an operation is encoded for {@link EncodedOps}: its frames without their header, each as the command,
+     * the payload's length and the payload, so that a copy gets fresh time ids; null while writing to {@link #out}.
+     */
+    private ByteBuf recording;
+    private final NetStreamEncoder encoder = new NetStreamEncoder(STREAM, this::frame);
 
     @Override
     public String format() {
@@ -39,58 +53,115 @@ public final class NetStreamWriter implements GraphFormatWriter {
     }
 
     @Override
-    public void write(List<GraphOp> ops, ByteBuf target) {
+    public void write(List<GraphOp> ops, ByteBuf target, EncodedOps shared) {
         this.out = target;
         try {
             for (GraphOp op : ops) {
-                write(op);
+                Object key = shared == null ? null : EncodedOps.keyOf(op);
+                if (key == null) {
+                    write(op);
+                    continue;
+                }
+                byte[] frames = shared.get(key);
+                if (frames == null) {
+                    recording = Unpooled.buffer(256);
+                    try {
+                        write(op);
+                        frames = ByteBufUtil.getBytes(recording);
+                    } finally {
+                        recording.release();
+                        recording = null;
+                    }
+                    shared.put(key, frames);
+                }
+                replay(frames);
             }
         } finally {
             this.out = null;
         }
     }
 
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] a = new byte[b.remaining()];
+        b.duplicate().get(a);
+        return a;
+    }
+
+    private long time() {
+        return recording != null ? 0 : TIME.incrementAndGet();
+    }
+
+    /** A frame from the encoder (position 0, the whole frame): written out, or recorded without its header. */
+    private void frame(ByteBuffer b) {
+        if (recording == null) {
+            out.writeBytes(b);
+            return;
+        }
+        ByteBuffer payload = b.duplicate();
+        payload.position(RECORDED_HEADER);
+        recording.writeByte(b.get(4 + STREAM_ID.length));
+        recording.writeInt(payload.remaining());
+        recording.writeBytes(payload);
+    }
+
+    /** Recorded frames written out as whole frames, each with the next time id. */
+    private void replay(byte[] frames) {
+        for (int i = 0; i < frames.length;) {
+            byte command = frames[i];
+            int length = (frames[i + 1] & 0xff) << 24 | (frames[i + 2] & 0xff) << 16 | (frames[i + 3] & 0xff) << 8
+                    | frames[i + 4] & 0xff;
+            ByteBuffer time = NetStreamUtils.encodeUnsignedVarint(TIME.incrementAndGet());
+            out.writeInt(4 + STREAM_ID.length + 1 + SOURCE_ID.length + time.remaining() + length);
+            out.writeBytes(STREAM_ID);
+            out.writeByte(command);
+            out.writeBytes(SOURCE_ID);
+            out.writeBytes(time);
+            out.writeBytes(frames, i + 5, length);
+            i += 5 + length;
+        }
+    }
+
     private void write(GraphOp op) {
         if (op instanceof GraphOp.AddNode a) {
             GraphElement.Node n = a.node();
-            encoder.nodeAdded(SOURCE, TIME.incrementAndGet(), n.id());
-            n.attributes().forEach((k, v) -> encoder.nodeAttributeAdded(SOURCE, TIME.incrementAndGet(), n.id(), k, v));
+            encoder.nodeAdded(SOURCE, time(), n.id());
+            n.attributes().forEach((k, v) -> encoder.nodeAttributeAdded(SOURCE, time(), n.id(), k, v));
         } else if (op instanceof GraphOp.ChangeNode c) {
             Map<String, Object> prev = c.previous();
             c.set().forEach((k, v) -> {
                 Object old = prev == null ? null : prev.get(k);
                 if (old == null) {
-                    encoder.nodeAttributeAdded(SOURCE, TIME.incrementAndGet(), c.id(), k, v);
+                    encoder.nodeAttributeAdded(SOURCE, time(), c.id(), k, v);
                 } else {
-                    encoder.nodeAttributeChanged(SOURCE, TIME.incrementAndGet(), c.id(), k, old, v);
+                    encoder.nodeAttributeChanged(SOURCE, time(), c.id(), k, old, v);
                 }
             });
-            c.removed().forEach(k -> encoder.nodeAttributeRemoved(SOURCE, TIME.incrementAndGet(), c.id(), k));
+            c.removed().forEach(k -> encoder.nodeAttributeRemoved(SOURCE, time(), c.id(), k));
         } else if (op instanceof GraphOp.DeleteNode d) {
-            encoder.nodeRemoved(SOURCE, TIME.incrementAndGet(), d.id());
+            encoder.nodeRemoved(SOURCE, time(), d.id());
         } else if (op instanceof GraphOp.AddEdge a) {
             GraphElement.Edge e = a.edge();
-            encoder.edgeAdded(SOURCE, TIME.incrementAndGet(), e.id(), e.source(), e.target(), e.directed());
-            e.attributes().forEach((k, v) -> encoder.edgeAttributeAdded(SOURCE, TIME.incrementAndGet(), e.id(), k, v));
+            encoder.edgeAdded(SOURCE, time(), e.id(), e.source(), e.target(), e.directed());
+            e.attributes().forEach((k, v) -> encoder.edgeAttributeAdded(SOURCE, time(), e.id(), k, v));
         } else if (op instanceof GraphOp.ChangeEdge c) {
             Map<String, Object> prev = c.previous();
             c.set().forEach((k, v) -> {
                 Object old = prev == null ? null : prev.get(k);
                 if (old == null) {
-                    encoder.edgeAttributeAdded(SOURCE, TIME.incrementAndGet(), c.id(), k, v);
+                    encoder.edgeAttributeAdded(SOURCE, time(), c.id(), k, v);
                 } else {
-                    encoder.edgeAttributeChanged(SOURCE, TIME.incrementAndGet(), c.id(), k, old, v);
+                    encoder.edgeAttributeChanged(SOURCE, time(), c.id(), k, old, v);
                 }
             });
-            c.removed().forEach(k -> encoder.edgeAttributeRemoved(SOURCE, TIME.incrementAndGet(), c.id(), k));
+            c.removed().forEach(k -> encoder.edgeAttributeRemoved(SOURCE, time(), c.id(), k));
         } else if (op instanceof GraphOp.DeleteEdge d) {
-            encoder.edgeRemoved(SOURCE, TIME.incrementAndGet(), d.id());
+            encoder.edgeRemoved(SOURCE, time(), d.id());
         } else if (op instanceof GraphOp.Clear) {
-            encoder.graphCleared(SOURCE, TIME.incrementAndGet());
+            encoder.graphCleared(SOURCE, time());
         } else if (op instanceof GraphOp.Step s) {
-            encoder.stepBegins(SOURCE, TIME.incrementAndGet(), s.seq());
+            encoder.stepBegins(SOURCE, time(), s.seq());
         } else if (op instanceof GraphOp.Notice n) {
-            encoder.graphAttributeAdded(SOURCE, TIME.incrementAndGet(), NOTICE_ATTRIBUTE,
+            encoder.graphAttributeAdded(SOURCE, time(), NOTICE_ATTRIBUTE,
                     n.kind() + ": " + n.message());
         }
     }
