@@ -34,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.glouglou.server.store.ClusterNodes;
@@ -75,6 +76,11 @@ public final class ViewerHub implements AutoCloseable {
     static final long SETTLE_MILLIS = 2000;
     /** Keys waiting to be read at most; past that the hub reads a fresh snapshot instead (never unbounded). */
     static final int MAX_PENDING_KEYS = 1_000_000;
+    /**
+     * A tick starts this long after the first change notification that follows the previous tick: the ingest side's
+     * write of one tick reaches Redis in a burst of a few milliseconds, and its notifications with it.
+     */
+    static final long BURST_MILLIS = 15;
 
     record Side(String module, GraphSide side) {
     }
@@ -117,6 +123,13 @@ public final class ViewerHub implements AutoCloseable {
     private final AtomicLong notifications = new AtomicLong();
     private final AtomicLong keysRead = new AtomicLong();
     private volatile long lastTickNanos;
+    /** Guards {@link #nextTick}: rescheduled from the notification thread and the viewer thread. */
+    private final Object ticking = new Object();
+    private ScheduledFuture<?> nextTick;
+    private volatile long lastTickStart = System.nanoTime();
+    /** When the tick a burst of notifications asked for is due (nanoTime); guarded by {@link #ticking}. */
+    private long burstDue;
+    private final java.util.concurrent.atomic.AtomicBoolean burstSeen = new java.util.concurrent.atomic.AtomicBoolean();
 
     public ViewerHub(RedisURI uri, ModuleRegistry registry, long tickMillis) {
         this(new RedisTarget(List.of(uri), false), registry, tickMillis);
@@ -192,7 +205,9 @@ public final class ViewerHub implements AutoCloseable {
     /** Subscribes and reads the first snapshot in the background (retrying every second), then ticks. */
     public void start() {
         thread.execute(this::connect);
-        thread.scheduleAtFixedRate(this::tickSafely, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        synchronized (ticking) {
+            nextTick = thread.schedule(this::tickSafely, tickMillis, TimeUnit.MILLISECONDS);
+        }
     }
 
     private void connect() {
@@ -238,6 +253,9 @@ public final class ViewerHub implements AutoCloseable {
 
     private void onNotification(String channel) {
         notifications.incrementAndGet();
+        if (!burstSeen.get() && burstSeen.compareAndSet(false, true)) {
+            burst();
+        }
         if (!channel.startsWith(channelPrefix)) {
             return;
         }
@@ -379,11 +397,46 @@ public final class ViewerHub implements AutoCloseable {
         return lastTickNanos;
     }
 
+    /**
+     * A tick: runs {@link #tick}, then schedules the next one a tick later (a step, or a heartbeat, at least every
+     * tick), unless a change notification pulls it in (see {@link #BURST_MILLIS}).
+     */
     private void tickSafely() {
+        synchronized (ticking) {
+            nextTick = null; // this one is running: a burst now only sets burstDue, for the scheduling below
+            burstSeen.set(false); // from now on, a notification may pull the next tick in
+        }
+        lastTickStart = System.nanoTime();
         try {
             tick();
         } catch (RuntimeException e) {
             LOG.warn("viewer tick failed: {}", e.toString(), e);
+        } finally {
+            synchronized (ticking) {
+                if (!closed) {
+                    long due = burstSeen.get() ? burstDue : lastTickStart + tickMillis * 1_000_000L;
+                    nextTick = thread.schedule(this::tickSafely, Math.max(0, due - System.nanoTime()),
+                            TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+    }
+
+    /**
+     * The first change notification since the last tick started: the next tick is brought forward to
+     * {@link #BURST_MILLIS} from now (the ingest side writes a tick's changes in one burst, so the rest of it arrives
+     * meanwhile), but not sooner than half a tick after the previous one. The hub's ticks so follow the ingest's
+     * writes instead of waiting up to a whole tick after them, and their rate stays about one a tick.
+     */
+    private void burst() {
+        long due = Math.max(System.nanoTime() + BURST_MILLIS * 1_000_000L, lastTickStart + tickMillis * 500_000L);
+        synchronized (ticking) {
+            burstDue = due;
+            ScheduledFuture<?> f = nextTick;
+            long now = System.nanoTime();
+            if (!closed && f != null && f.getDelay(TimeUnit.NANOSECONDS) > due - now && f.cancel(false)) {
+                nextTick = thread.schedule(this::tickSafely, Math.max(0, due - now), TimeUnit.NANOSECONDS);
+            }
         }
     }
 
