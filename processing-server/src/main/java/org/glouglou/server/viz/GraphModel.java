@@ -46,6 +46,38 @@ final class GraphModel {
      */
     final java.util.IdentityHashMap<GraphElement, org.glouglou.spi.graph.GraphOp> changes = new java.util.IdentityHashMap<>();
 
+    /**
+     * This tick's attribute differences of model elements, by the attributes now (identity), each with the attributes
+     * it was compared with: every grouped view replaces a changed member's contribution to its group by the keys that
+     * differ, found once for all of them. Cleared at each drain.
+     */
+    private final java.util.IdentityHashMap<Map<String, Object>, KeyDiff> keyDiffs = new java.util.IdentityHashMap<>();
+
+    private record KeyDiff(Map<String, Object> was, String[] keys) {
+    }
+
+    /** The keys whose value differs from {@code was} to {@code now} (added, changed or removed). */
+    String[] changedKeys(Map<String, Object> was, Map<String, Object> now) {
+        KeyDiff d = keyDiffs.get(now);
+        if (d != null && d.was() == was) {
+            return d.keys();
+        }
+        java.util.List<String> keys = new java.util.ArrayList<>(4);
+        for (Map.Entry<String, Object> e : now.entrySet()) {
+            if (!AttributeValues.same(e.getValue(), was.get(e.getKey()))) {
+                keys.add(e.getKey());
+            }
+        }
+        for (String k : was.keySet()) {
+            if (!now.containsKey(k)) {
+                keys.add(k);
+            }
+        }
+        String[] k = keys.toArray(new String[0]);
+        keyDiffs.put(now, new KeyDiff(was, k));
+        return k;
+    }
+
     /** A change of existence, end nodes, module, address or name: what every view's filter state depends on. */
     static final int STRUCTURE = 1;
     /** A change of the probes list, the protocols list, the ports list, the byte total. */
@@ -89,6 +121,7 @@ final class GraphModel {
         dirtyNodeSet.clear();
         dirtyEdgeSet.clear();
         changes.clear();
+        keyDiffs.clear();
         dirtyNodeCount = 0;
         dirtyEdgeCount = 0;
         nodeIds.recycle();

@@ -3,8 +3,8 @@ package org.glouglou.server.viz;
 import static org.glouglou.spi.graph.GraphAttributes.*;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,26 +26,29 @@ import org.glouglou.spi.graph.GraphOp;
  * when it matches the address and probe filters itself. Grouping maps each node to an output node (its /24 or /64,
  * its registered domain, or itself); edges between the same two groups merge, edges inside a group are not drawn.
  * Totals are summed, first seen is the minimum, last seen the maximum, lists are united; per-direction values of an
- * edge whose ends the group edge sees the other way round are swapped. Owned by the viewer thread.
+ * edge whose ends the group edge sees the other way round are swapped.
+ *
+ * <p>
+ * Every output node and edge has a dense index of this view ({@link OutIds}), given when an input element first
+ * joins it and taken back once it has no member and the viewer no longer holds it; what the view keeps per output
+ * element (members, merge, degree, what the viewer holds, whether it must be sent) is in arrays by that index, so
+ * the per-tick work of a view hashes no id. Owned by the viewer thread.
  */
 final class ViewerProjection {
     private final GraphModel model;
     private ViewerConfig config;
 
     /**
-     * Input node index ({@link GraphModel#nodeIds}) -> its cached filter state (output node id, address match), for
-     * the nodes of the selected modules: a node change re-evaluates its edges only when one of these flips, never for
-     * a mere attribute change. Arrays by model index: no id is hashed per element and per projection.
+     * Input node index ({@link GraphModel#nodeIds}) -> its cached filter state (output node index, address match),
+     * for the nodes of the selected modules: a node change re-evaluates its edges only when one of these flips, never
+     * for a mere attribute change.
      */
     private NodeState[] nodeOut = new NodeState[0];
-    /** output node id -> the input node indices grouped into it */
-    private final Map<String, MemberSet> nodeMembers = new HashMap<>();
     /**
-     * Grouped levels: output node id -> the running merge of its members, and per input element the attributes it
-     * added there (and, for an edge, whether seen the other way round): a changed member takes back its old
-     * contribution and adds its new one, O(its attributes) instead of re-merging the whole group at each change.
+     * Grouped levels: per input element the attributes it added to its output element's running merge (and, for an
+     * edge, whether seen the other way round): a changed member takes back its old contribution and adds its new
+     * one, O(its attributes) instead of re-merging the whole group at each change.
      */
-    private final Map<String, Running> nodeRunning = new HashMap<>();
     @SuppressWarnings("unchecked")
     private Map<String, Object>[] nodeAdded = new Map[0];
     @SuppressWarnings("unchecked")
@@ -53,24 +56,45 @@ final class ViewerProjection {
     private boolean[] edgeFlip = new boolean[0];
     /** Per input edge: directed when it joined its output edge (see {@link OutEdge#directed}). */
     private boolean[] edgeDirected = new boolean[0];
-    /** input edge index -> output edge id, for input edges that pass */
-    private String[] edgeOut = new String[0];
-    private final Map<String, OutEdge> outEdges = new HashMap<>();
-    /** shown edges per output node */
-    private final Map<String, Integer> degree = new HashMap<>();
+    /** input edge index -> output edge index, for input edges that pass; -1 otherwise */
+    private int[] edgeOut = new int[0];
 
-    private final Map<String, GraphElement.Node> sentNodes = new HashMap<>();
-    private final Map<String, GraphElement.Edge> sentEdges = new HashMap<>();
-    private Set<String> pendingNodes = new HashSet<>();
-    private Set<String> pendingEdges = new HashSet<>();
+    private final OutIds outNodeIds = new OutIds();
+    private final OutIds outEdgeIds = new OutIds();
+    /** By output node index: the input node indices grouped into it (null: none). */
+    private MemberSet[] members = new MemberSet[0];
+    /** By output node index, grouped levels: the running merge of its members. */
+    private Running[] running = new Running[0];
+    /** By output node index: the shown edges it ends. */
+    private int[] degree = new int[0];
+    /** By output node index: what the viewers hold (null: nothing). */
+    private GraphElement.Node[] sentNodes = new GraphElement.Node[0];
+    private int sentNodeCount;
+    private boolean[] pendingNode = new boolean[0];
+    private final IntList pendingNodes = new IntList();
+    /** By output edge index: its input edges and merge (null: none). */
+    private OutEdge[] outEdges = new OutEdge[0];
+    private GraphElement.Edge[] sentEdges = new GraphElement.Edge[0];
+    private int sentEdgeCount;
+    private boolean[] pendingEdge = new boolean[0];
+    private final IntList pendingEdges = new IntList();
+
+    /** What the last {@link #drain} changed: output indices, with what the viewers held before (null: absent). */
+    private final IntList changedNodeIds = new IntList();
+    private final List<GraphElement.Node> changedNodeWas = new ArrayList<>();
+    private final IntList changedEdgeIds = new IntList();
+    private final List<GraphElement.Edge> changedEdgeWas = new ArrayList<>();
+    private Map<String, GraphElement.Node> changedNodes;
+    private Map<String, GraphElement.Edge> changedEdges;
 
     /** What the filters and the grouping made of one input node; immutable, replaced when it changes. */
-    private record NodeState(String group, boolean addressMatch, Object addr, Object name) {
+    private record NodeState(int out, String group, boolean addressMatch, Object addr, Object name) {
     }
 
     private static final class OutEdge {
-        final String source;
-        final String target;
+        /** output node indices of its ends */
+        final int source;
+        final int target;
         /** input edge indices */
         final MemberSet members = new MemberSet();
         /** grouped levels: the running merge of the members */
@@ -78,9 +102,91 @@ final class ViewerProjection {
         /** Members that are directed: the output edge is directed when one is (no scan of the members). */
         int directed;
 
-        OutEdge(String source, String target) {
+        OutEdge(int source, int target) {
             this.source = source;
             this.target = target;
+        }
+    }
+
+    /** A growable list of ints. */
+    static final class IntList {
+        private int[] a = new int[64];
+        private int size;
+
+        void add(int v) {
+            if (size == a.length) {
+                a = Arrays.copyOf(a, size * 2);
+            }
+            a[size++] = v;
+        }
+
+        int get(int k) {
+            return a[k];
+        }
+
+        int size() {
+            return size;
+        }
+
+        void clear() {
+            size = 0;
+        }
+    }
+
+    /**
+     * The output ids of one kind (nodes or edges) of one view, each with a dense index. An index is given back only
+     * at the {@link #recycle} that finds it still unused after it was {@link #release}d: by then the view has sent
+     * its removal, and nothing of the view refers to it.
+     */
+    static final class OutIds {
+        private final HashMap<String, Integer> index = new HashMap<>();
+        private String[] ids = new String[64];
+        private int size;
+        private final IntList free = new IntList();
+        private final IntList released = new IntList();
+
+        int intern(String id) {
+            Integer have = index.get(id);
+            if (have != null) {
+                return have;
+            }
+            int i = free.size() > 0 ? free.a[--free.size] : size++;
+            if (i >= ids.length) {
+                ids = Arrays.copyOf(ids, ids.length * 2);
+            }
+            ids[i] = id;
+            index.put(id, i);
+            return i;
+        }
+
+        int find(String id) {
+            Integer i = index.get(id);
+            return i == null ? -1 : i;
+        }
+
+        String id(int i) {
+            return ids[i];
+        }
+
+        int bound() {
+            return size;
+        }
+
+        void release(int i) {
+            released.add(i);
+        }
+
+        /** Frees the released indices for which {@code inUse} is still false. */
+        void recycle(java.util.function.IntPredicate inUse) {
+            for (int k = 0; k < released.size(); k++) {
+                int i = released.get(k);
+                if (ids[i] != null && !inUse.test(i)) {
+                    index.remove(ids[i]);
+                    ids[i] = null;
+                    free.add(i);
+                }
+            }
+            released.clear();
         }
     }
 
@@ -97,18 +203,28 @@ final class ViewerProjection {
     @SuppressWarnings("unchecked")
     void reset(ViewerConfig c) {
         this.config = c;
-        pendingNodes.addAll(sentNodes.keySet());
-        pendingEdges.addAll(sentEdges.keySet());
+        // every output element this view knows may change: what the viewers hold is compared at the next drain
+        for (int i = 0; i < outNodeIds.bound(); i++) {
+            if (outNodeIds.id(i) != null) {
+                pendNode(i);
+            }
+            members[i] = null;
+            running[i] = null;
+            degree[i] = 0;
+        }
+        for (int i = 0; i < outEdgeIds.bound(); i++) {
+            if (outEdgeIds.id(i) != null) {
+                pendEdge(i);
+            }
+            outEdges[i] = null;
+        }
         nodeOut = new NodeState[model.nodeIds.bound()];
-        nodeMembers.clear();
-        nodeRunning.clear();
         nodeAdded = new Map[model.nodeIds.bound()];
         edgeAdded = new Map[model.edgeIds.bound()];
         edgeFlip = new boolean[model.edgeIds.bound()];
-        edgeOut = new String[model.edgeIds.bound()];
+        edgeOut = new int[model.edgeIds.bound()];
+        Arrays.fill(edgeOut, -1);
         edgeDirected = new boolean[model.edgeIds.bound()];
-        outEdges.clear();
-        degree.clear();
         update(live(model.nodeIds, model::node), live(model.edgeIds, model::edge));
     }
 
@@ -120,15 +236,25 @@ final class ViewerProjection {
                 out[n++] = i;
             }
         }
-        return java.util.Arrays.copyOf(out, n);
+        return Arrays.copyOf(out, n);
     }
 
     /** Forgets what the viewer holds: the next {@link #drain} is a full snapshot (after a Clear). */
     void forgetSent() {
-        sentNodes.clear();
-        sentEdges.clear();
-        pendingNodes = new HashSet<>(nodeMembers.keySet());
-        pendingEdges = new HashSet<>(outEdges.keySet());
+        Arrays.fill(sentNodes, null);
+        Arrays.fill(sentEdges, null);
+        sentNodeCount = 0;
+        sentEdgeCount = 0;
+        for (int i = 0; i < outNodeIds.bound(); i++) {
+            if (members[i] != null) {
+                pendNode(i);
+            }
+        }
+        for (int i = 0; i < outEdgeIds.bound(); i++) {
+            if (outEdges[i] != null) {
+                pendEdge(i);
+            }
+        }
     }
 
     int pending() {
@@ -136,11 +262,50 @@ final class ViewerProjection {
     }
 
     int shownNodes() {
-        return sentNodes.size();
+        return sentNodeCount;
     }
 
     int shownEdges() {
-        return sentEdges.size();
+        return sentEdgeCount;
+    }
+
+    private void pendNode(int i) {
+        if (!pendingNode[i]) {
+            pendingNode[i] = true;
+            pendingNodes.add(i);
+        }
+    }
+
+    private void pendEdge(int i) {
+        if (!pendingEdge[i]) {
+            pendingEdge[i] = true;
+            pendingEdges.add(i);
+        }
+    }
+
+    /** The index of output node {@code id}, made when new, the arrays by output node index grown to hold it. */
+    private int outNode(String id) {
+        int i = outNodeIds.intern(id);
+        if (i >= members.length) {
+            int n = Math.max(i + 1, members.length * 2);
+            members = Arrays.copyOf(members, n);
+            running = Arrays.copyOf(running, n);
+            degree = Arrays.copyOf(degree, n);
+            sentNodes = Arrays.copyOf(sentNodes, n);
+            pendingNode = Arrays.copyOf(pendingNode, n);
+        }
+        return i;
+    }
+
+    private int outEdgeIndex(String id) {
+        int i = outEdgeIds.intern(id);
+        if (i >= outEdges.length) {
+            int n = Math.max(i + 1, outEdges.length * 2);
+            outEdges = Arrays.copyOf(outEdges, n);
+            sentEdges = Arrays.copyOf(sentEdges, n);
+            pendingEdge = Arrays.copyOf(pendingEdge, n);
+        }
+        return i;
     }
 
     /**
@@ -166,85 +331,91 @@ final class ViewerProjection {
                 | (config.ports().isEmpty() ? 0 : GraphModel.PORTS)
                 | (config.minBytes() <= 0 ? 0 : GraphModel.BYTES);
         if (nodeOut.length < model.nodeIds.bound()) {
-            nodeOut = java.util.Arrays.copyOf(nodeOut, Math.max(model.nodeIds.bound(), nodeOut.length * 2));
+            nodeOut = Arrays.copyOf(nodeOut, Math.max(model.nodeIds.bound(), nodeOut.length * 2));
         }
         if (edgeOut.length < model.edgeIds.bound()) {
-            edgeOut = java.util.Arrays.copyOf(edgeOut, Math.max(model.edgeIds.bound(), edgeOut.length * 2));
-            edgeDirected = java.util.Arrays.copyOf(edgeDirected, edgeOut.length);
+            int was = edgeOut.length;
+            edgeOut = Arrays.copyOf(edgeOut, Math.max(model.edgeIds.bound(), edgeOut.length * 2));
+            Arrays.fill(edgeOut, was, edgeOut.length, -1);
+            edgeDirected = Arrays.copyOf(edgeDirected, edgeOut.length);
         }
         if (grouped()) {
             if (nodeAdded.length < nodeOut.length) {
-                nodeAdded = java.util.Arrays.copyOf(nodeAdded, nodeOut.length);
+                nodeAdded = Arrays.copyOf(nodeAdded, nodeOut.length);
             }
             if (edgeAdded.length < edgeOut.length) {
-                edgeAdded = java.util.Arrays.copyOf(edgeAdded, edgeOut.length);
-                edgeFlip = java.util.Arrays.copyOf(edgeFlip, edgeOut.length);
+                edgeAdded = Arrays.copyOf(edgeAdded, edgeOut.length);
+                edgeFlip = Arrays.copyOf(edgeFlip, edgeOut.length);
             }
         }
-        List<Integer> flipped = null;
+        IntList flipped = null;
         for (int k = 0; k < dirtyNodes.length; k++) {
             int n = dirtyNodes[k];
             NodeState old = nodeOut[n];
             if (nodeChanges != null && (nodeChanges[k] & nodeReads) == 0) {
                 // filter state unchanged: only an output this node is or may be part of, without reading the node
                 if (old != null) {
-                    refreshNode(n, old.group());
-                }
-                if (old != null && (sentNodes.containsKey(old.group()) || degree.containsKey(old.group())
-                        || !config.edgeFilters() && old.addressMatch() && standsAlone(model.node(n), old))) {
-                    pendingNodes.add(old.group());
+                    refreshNode(n, old.out());
+                    if (sentNodes[old.out()] != null || degree[old.out()] > 0 || !config.edgeFilters() && old
+                            .addressMatch() && standsAlone(model.node(n), old)) {
+                        pendNode(old.out());
+                    }
                 }
                 continue;
             }
             GraphElement.Node node = model.node(n);
             NodeState now = node != null && moduleSelected(node) ? state(node, old) : null;
             if (now == old) {
-                if (now != null) {
-                    refreshNode(n, now.group());
-                }
                 // same filter state (the common last_seen change): only an output this node is or may be part of
-                if (now != null && (sentNodes.containsKey(now.group()) || degree.containsKey(now.group())
-                        || standsAlone(node, now))) {
-                    pendingNodes.add(now.group());
+                if (now != null) {
+                    refreshNode(n, now.out());
+                    if (sentNodes[now.out()] != null || degree[now.out()] > 0 || standsAlone(node, now)) {
+                        pendNode(now.out());
+                    }
                 }
                 continue;
             }
-            String og = old == null ? null : old.group();
-            String ng = now == null ? null : now.group();
-            boolean moved = !java.util.Objects.equals(og, ng);
-            if (moved && og != null) {
-                MemberSet m = nodeMembers.get(og);
+            int og = old == null ? -1 : old.out();
+            int ng = now == null ? -1 : now.out();
+            boolean moved = og != ng;
+            if (moved && og >= 0) {
+                MemberSet m = members[og];
                 m.remove(n);
                 if (m.isEmpty()) {
-                    nodeMembers.remove(og);
+                    members[og] = null;
                 }
                 if (grouped()) {
-                    Running run = nodeRunning.get(og);
-                    run.remove(nodeAdded[n], false);
+                    running[og].remove(nodeAdded[n], false);
                     nodeAdded[n] = null;
                     if (m.isEmpty()) {
-                        nodeRunning.remove(og);
+                        running[og] = null;
                     }
                 }
-                pendingNodes.add(og);
+                pendNode(og);
             }
             nodeOut[n] = now;
             if (now != null) {
                 if (moved) {
-                    nodeMembers.computeIfAbsent(ng, x -> new MemberSet()).add(n);
+                    if (members[ng] == null) {
+                        members[ng] = new MemberSet();
+                    }
+                    members[ng].add(n);
                     if (grouped()) {
                         nodeAdded[n] = node.attributes();
-                        nodeRunning.computeIfAbsent(ng, x -> new Running()).add(nodeAdded[n], false);
+                        if (running[ng] == null) {
+                            running[ng] = new Running();
+                        }
+                        running[ng].add(nodeAdded[n], false);
                     }
                 } else {
                     refreshNode(n, ng);
                 }
-                pendingNodes.add(ng); // its attributes (or its group's) changed
+                pendNode(ng); // its attributes (or its group's) changed
             }
             if (moved || old != null && now != null && old.addressMatch() != now.addressMatch()) {
                 // its visibility flipped: only then its edges
                 if (flipped == null) {
-                    flipped = new ArrayList<>();
+                    flipped = new IntList();
                 }
                 for (String e : model.edgesOf(model.nodeIds.id(n))) {
                     flipped.add(model.edgeIds.find(e));
@@ -255,76 +426,74 @@ final class ViewerProjection {
             int e = dirtyEdges[k];
             if (edgeChanges != null && (edgeChanges[k] & edgeReads) == 0) {
                 // passes or fails as before (an end whose filter state flipped is re-evaluated below)
-                if (edgeOut[e] != null) {
+                if (edgeOut[e] >= 0) {
                     refreshEdge(e, edgeOut[e]);
-                    pendingEdges.add(edgeOut[e]);
+                    pendEdge(edgeOut[e]);
                 }
                 continue;
             }
             updateEdge(e);
         }
         if (flipped != null) {
-            for (int e : flipped) {
-                updateEdge(e); // twice for one also changed itself: the second finds it up to date
+            for (int k = 0; k < flipped.size(); k++) {
+                updateEdge(flipped.get(k)); // twice for one also changed itself: the second finds it up to date
             }
         }
     }
 
     private void updateEdge(int e) {
         GraphElement.Edge edge = model.edge(e);
-        String oid = edge == null ? null : outputEdge(e, edge);
-        String old = edgeOut[e];
-        if (old == null && oid == null) {
+        int oid = edge == null ? -1 : outputEdge(e, edge);
+        int old = edgeOut[e];
+        if (old < 0 && oid < 0) {
             return; // not shown before nor now: the common case of a filtered view
         }
-        if (old != null && old.equals(oid)) {
+        if (old == oid) {
             refreshEdge(e, oid);
-            pendingEdges.add(oid); // same output edge, new attributes
+            pendEdge(oid); // same output edge, new attributes
             return;
         }
-        {
-            if (old != null) {
-                edgeOut[e] = null;
-                OutEdge o = outEdges.get(old);
-                o.members.remove(e);
-                if (edgeDirected[e]) {
-                    edgeDirected[e] = false;
-                    o.directed--;
-                }
-                if (grouped()) {
-                    o.running.remove(edgeAdded[e], edgeFlip[e]);
-                    edgeAdded[e] = null;
-                }
-                pendingEdges.add(old);
-                if (o.members.isEmpty()) {
-                    outEdges.remove(old);
-                    degree(o.source, -1);
-                    degree(o.target, -1);
-                }
-            }
-            if (oid == null) {
-                return;
-            }
-            OutEdge o = outEdges.get(oid);
-            if (o == null) {
-                o = new OutEdge(outSource, outTarget);
-                outEdges.put(oid, o);
-                degree(outSource, 1);
-                degree(outTarget, 1);
-            }
-            o.members.add(e);
-            if (edge.directed()) {
-                edgeDirected[e] = true;
-                o.directed++;
+        if (old >= 0) {
+            edgeOut[e] = -1;
+            OutEdge o = outEdges[old];
+            o.members.remove(e);
+            if (edgeDirected[e]) {
+                edgeDirected[e] = false;
+                o.directed--;
             }
             if (grouped()) {
-                edgeAdded[e] = edge.attributes();
-                edgeFlip[e] = !o.source.equals(nodeOut[model.edgeSource(e)].group());
-                o.running.add(edgeAdded[e], edgeFlip[e]);
+                o.running.remove(edgeAdded[e], edgeFlip[e]);
+                edgeAdded[e] = null;
             }
-            edgeOut[e] = oid;
-            pendingEdges.add(oid);
+            pendEdge(old);
+            if (o.members.isEmpty()) {
+                outEdges[old] = null;
+                degree(o.source, -1);
+                degree(o.target, -1);
+            }
         }
+        if (oid < 0) {
+            return;
+        }
+        OutEdge o = outEdges[oid];
+        if (o == null) {
+            o = new OutEdge(outSource, outTarget);
+            outEdges[oid] = o;
+            degree(outSource, 1);
+            degree(outTarget, 1);
+        }
+        o.members.add(e);
+        if (edge.directed()) {
+            edgeDirected[e] = true;
+            o.directed++;
+        }
+        if (grouped()) {
+            edgeAdded[e] = edge.attributes();
+            edgeFlip[e] = o.source != nodeOut[model.edgeSource(e)].out();
+            o.running.add(edgeAdded[e], edgeFlip[e]);
+        }
+        edgeOut[e] = oid;
+        pendEdge(oid);
     }
 
     private boolean grouped() {
@@ -332,24 +501,24 @@ final class ViewerProjection {
     }
 
     /** A member of group node {@code group} whose attributes may have changed: its contribution replaced. */
-    private void refreshNode(int n, String group) {
+    private void refreshNode(int n, int group) {
         if (!grouped()) {
             return;
         }
         Map<String, Object> now = model.node(n).attributes();
         Map<String, Object> was = nodeAdded[n];
         if (was != now) {
-            nodeRunning.get(group).replace(was, false, now, false);
+            running[group].replace(was, false, now, false, was == null ? null : model.changedKeys(was, now));
             nodeAdded[n] = now;
         }
     }
 
     /** A member of output edge {@code oid} whose attributes or direction may have changed. */
-    private void refreshEdge(int e, String oid) {
+    private void refreshEdge(int e, int oid) {
         if (!grouped()) {
             return;
         }
-        OutEdge o = outEdges.get(oid);
+        OutEdge o = outEdges[oid];
         NodeState src = nodeOut[model.edgeSource(e)];
         if (src == null) {
             return; // its end is gone this tick: re-evaluated (and taken out) with the edges of that end
@@ -360,38 +529,41 @@ final class ViewerProjection {
             o.directed += edge.directed() ? 1 : -1;
         }
         Map<String, Object> now = edge.attributes();
-        boolean flip = !o.source.equals(src.group());
+        boolean flip = o.source != src.out();
         if (edgeAdded[e] != now || edgeFlip[e] != flip) {
-            o.running.replace(edgeAdded[e], edgeFlip[e], now, flip);
+            Map<String, Object> was = edgeAdded[e];
+            o.running.replace(was, edgeFlip[e], now, flip, was == null ? null : model.changedKeys(was, now));
             edgeAdded[e] = now;
             edgeFlip[e] = flip;
         }
     }
 
-    /** Set by {@link #outputEdge}: the output ends of the edge it returned. */
-    private String outSource;
-    private String outTarget;
+    /** Set by {@link #outputEdge}: the output ends (node indices) of the edge it returned. */
+    private int outSource;
+    private int outTarget;
 
-    /** The output edge id an input edge belongs to, or null when it does not pass (or lies inside one group). */
-    private String outputEdge(int e, GraphElement.Edge edge) {
+    /**
+     * The output edge index an input edge belongs to, or -1 when it does not pass (or lies inside one group). At the
+     * hosts level an input edge is its own output edge: its index is looked up only when it starts to pass.
+     */
+    private int outputEdge(int e, GraphElement.Edge edge) {
         NodeState s = nodeOut[model.edgeSource(e)];
         NodeState t = nodeOut[model.edgeTarget(e)];
         if (!passes(edge, s, t)) {
-            return null;
+            return -1;
         }
-        String gs = s.group();
-        String gt = t.group();
         if (config.level() == ViewerConfig.Level.HOSTS) {
-            outSource = gs;
-            outTarget = gt;
-            return edge.id();
+            outSource = s.out();
+            outTarget = t.out();
+            return edgeOut[e] >= 0 ? edgeOut[e] : outEdgeIndex(edge.id());
         }
-        if (gs.equals(gt)) {
-            return null; // inside one group: not drawn
+        if (s.out() == t.out()) {
+            return -1; // inside one group: not drawn
         }
-        outSource = gs.compareTo(gt) < 0 ? gs : gt;
-        outTarget = outSource == gs ? gt : gs;
-        return outSource + "|" + outTarget;
+        boolean forward = s.group().compareTo(t.group()) < 0;
+        outSource = forward ? s.out() : t.out();
+        outTarget = forward ? t.out() : s.out();
+        return outEdgeIndex(forward ? s.group() + "|" + t.group() : t.group() + "|" + s.group());
     }
 
     /** The filter state of {@code n}; {@code old} again when what it depends on (address, name) did not change. */
@@ -404,17 +576,13 @@ final class ViewerProjection {
         }
         byte[] a = Addresses.parse((String) addr);
         boolean match = config.addresses().isEmpty() || addressMatches(a);
-        return new NodeState(group(n, a), match, addr, name);
+        String group = group(n, a);
+        return new NodeState(outNode(group), group, match, addr, name);
     }
 
-    private void degree(String node, int d) {
-        int v = degree.getOrDefault(node, 0) + d;
-        if (v <= 0) {
-            degree.remove(node);
-        } else {
-            degree.put(node, v);
-        }
-        pendingNodes.add(node);
+    private void degree(int node, int d) {
+        degree[node] += d;
+        pendNode(node);
     }
 
     private boolean moduleSelected(GraphElement e) {
@@ -507,55 +675,108 @@ final class ViewerProjection {
         return s.substring(i + 1);
     }
 
-    /** What changed at the last {@link #drain}: output id -> what the viewer held before (null: absent). */
-    private Map<String, GraphElement.Node> changedNodes = new HashMap<>();
-    private Map<String, GraphElement.Edge> changedEdges = new HashMap<>();
-
     /**
      * The operations that bring the viewer from what it holds to what it should hold, in a safe order; what it held
      * before for each changed element is kept until the next drain ({@link #changedNodes()}), for viewers that missed
      * this diff.
      */
     List<GraphOp> drain() {
-        Set<String> pn = pendingNodes;
-        Set<String> pe = pendingEdges;
-        pendingNodes = new HashSet<>();
-        pendingEdges = new HashSet<>();
-        changedNodes = new HashMap<>();
-        changedEdges = new HashMap<>();
-        for (String id : pe) {
-            GraphElement.Edge now = outEdge(id);
-            GraphElement.Edge was = now == null ? sentEdges.remove(id) : sentEdges.put(id, now);
+        // indices released at the last drain and still unused: nothing of this view refers to them any more
+        outNodeIds.recycle(i -> members[i] != null || sentNodes[i] != null || pendingNode[i]);
+        outEdgeIds.recycle(i -> outEdges[i] != null || sentEdges[i] != null || pendingEdge[i]);
+        changedNodeIds.clear();
+        changedNodeWas.clear();
+        changedEdgeIds.clear();
+        changedEdgeWas.clear();
+        changedNodes = null;
+        changedEdges = null;
+        for (int k = 0; k < pendingEdges.size(); k++) {
+            int i = pendingEdges.get(k);
+            pendingEdge[i] = false;
+            GraphElement.Edge now = edgeNow(i);
+            GraphElement.Edge was = sentEdges[i];
+            sentEdges[i] = now;
+            sentEdgeCount += (now != null ? 1 : 0) - (was != null ? 1 : 0);
             if (was != now) {
-                changedEdges.put(id, was);
+                changedEdgeIds.add(i);
+                changedEdgeWas.add(was);
+            }
+            if (now == null && outEdges[i] == null) {
+                outEdgeIds.release(i);
             }
         }
-        for (String id : pn) {
-            GraphElement.Node now = outNode(id);
-            GraphElement.Node was = now == null ? sentNodes.remove(id) : sentNodes.put(id, now);
+        pendingEdges.clear();
+        for (int k = 0; k < pendingNodes.size(); k++) {
+            int i = pendingNodes.get(k);
+            pendingNode[i] = false;
+            GraphElement.Node now = nodeNow(i);
+            GraphElement.Node was = sentNodes[i];
+            sentNodes[i] = now;
+            sentNodeCount += (now != null ? 1 : 0) - (was != null ? 1 : 0);
             if (was != now) {
-                changedNodes.put(id, was);
+                changedNodeIds.add(i);
+                changedNodeWas.add(was);
+            }
+            if (now == null && members[i] == null) {
+                outNodeIds.release(i);
             }
         }
-        return diff(changedNodes, changedEdges);
+        pendingNodes.clear();
+        List<GraphOp> delEdges = new ArrayList<>();
+        List<GraphOp> delNodes = new ArrayList<>();
+        List<GraphOp> nodes = new ArrayList<>();
+        List<GraphOp> edges = new ArrayList<>();
+        for (int k = 0; k < changedEdgeIds.size(); k++) {
+            GraphElement.Edge was = changedEdgeWas.get(k);
+            edgeOp(was != null ? was.id() : null, was, sentEdges[changedEdgeIds.get(k)], delEdges, edges);
+        }
+        for (int k = 0; k < changedNodeIds.size(); k++) {
+            GraphElement.Node was = changedNodeWas.get(k);
+            nodeOp(was != null ? was.id() : null, was, sentNodes[changedNodeIds.get(k)], delNodes, nodes);
+        }
+        return ordered(delEdges, delNodes, nodes, edges);
     }
 
     /** Output id -> held before the last drain (null: absent), for the nodes whose output changed then. */
     Map<String, GraphElement.Node> changedNodes() {
+        if (changedNodes == null) {
+            changedNodes = new HashMap<>();
+            for (int k = 0; k < changedNodeIds.size(); k++) {
+                changedNodes.put(outNodeIds.id(changedNodeIds.get(k)), changedNodeWas.get(k));
+            }
+        }
         return changedNodes;
     }
 
     Map<String, GraphElement.Edge> changedEdges() {
+        if (changedEdges == null) {
+            changedEdges = new HashMap<>();
+            for (int k = 0; k < changedEdgeIds.size(); k++) {
+                changedEdges.put(outEdgeIds.id(changedEdgeIds.get(k)), changedEdgeWas.get(k));
+            }
+        }
         return changedEdges;
     }
 
-    /** What the viewers of this projection hold once they have applied the last drain (do not modify). */
+    /** What the viewers of this projection hold once they have applied the last drain: a copy, O(view). */
     Map<String, GraphElement.Node> heldNodes() {
-        return sentNodes;
+        Map<String, GraphElement.Node> m = new HashMap<>();
+        for (GraphElement.Node n : sentNodes) {
+            if (n != null) {
+                m.put(n.id(), n);
+            }
+        }
+        return m;
     }
 
     Map<String, GraphElement.Edge> heldEdges() {
-        return sentEdges;
+        Map<String, GraphElement.Edge> m = new HashMap<>();
+        for (GraphElement.Edge e : sentEdges) {
+            if (e != null) {
+                m.put(e.id(), e);
+            }
+        }
+        return m;
     }
 
     /**
@@ -568,38 +789,53 @@ final class ViewerProjection {
         List<GraphOp> nodes = new ArrayList<>();
         List<GraphOp> edges = new ArrayList<>();
         wasEdges.forEach((id, was) -> {
-            GraphElement.Edge now = sentEdges.get(id);
-            if (now == null) {
-                if (was != null) {
-                    delEdges.add(new GraphOp.DeleteEdge(id));
-                }
-            } else if (was == null) {
-                edges.add(new GraphOp.AddEdge(now));
-            } else if (!was.source().equals(now.source()) || !was.target().equals(now.target())) {
-                delEdges.add(new GraphOp.DeleteEdge(id));
-                edges.add(new GraphOp.AddEdge(now));
-            } else if (was != now) {
-                GraphOp c = change(id, was, now, false);
-                if (c != null) {
-                    edges.add(c);
-                }
-            }
+            int i = outEdgeIds.find(id);
+            edgeOp(id, was, i < 0 ? null : sentEdges[i], delEdges, edges);
         });
         wasNodes.forEach((id, was) -> {
-            GraphElement.Node now = sentNodes.get(id);
-            if (now == null) {
-                if (was != null) {
-                    delNodes.add(new GraphOp.DeleteNode(id));
-                }
-            } else if (was == null) {
-                nodes.add(new GraphOp.AddNode(now));
-            } else if (was != now) {
-                GraphOp c = change(id, was, now, true);
-                if (c != null) {
-                    nodes.add(c);
-                }
-            }
+            int i = outNodeIds.find(id);
+            nodeOp(id, was, i < 0 ? null : sentNodes[i], delNodes, nodes);
         });
+        return ordered(delEdges, delNodes, nodes, edges);
+    }
+
+    private void edgeOp(String id, GraphElement.Edge was, GraphElement.Edge now, List<GraphOp> delEdges,
+            List<GraphOp> edges) {
+        if (now == null) {
+            if (was != null) {
+                delEdges.add(new GraphOp.DeleteEdge(id));
+            }
+        } else if (was == null) {
+            edges.add(new GraphOp.AddEdge(now));
+        } else if (!was.source().equals(now.source()) || !was.target().equals(now.target())) {
+            delEdges.add(new GraphOp.DeleteEdge(now.id()));
+            edges.add(new GraphOp.AddEdge(now));
+        } else if (was != now) {
+            GraphOp c = change(now.id(), was, now, false);
+            if (c != null) {
+                edges.add(c);
+            }
+        }
+    }
+
+    private void nodeOp(String id, GraphElement.Node was, GraphElement.Node now, List<GraphOp> delNodes,
+            List<GraphOp> nodes) {
+        if (now == null) {
+            if (was != null) {
+                delNodes.add(new GraphOp.DeleteNode(id));
+            }
+        } else if (was == null) {
+            nodes.add(new GraphOp.AddNode(now));
+        } else if (was != now) {
+            GraphOp c = change(now.id(), was, now, true);
+            if (c != null) {
+                nodes.add(c);
+            }
+        }
+    }
+
+    private static List<GraphOp> ordered(List<GraphOp> delEdges, List<GraphOp> delNodes, List<GraphOp> nodes,
+            List<GraphOp> edges) {
         List<GraphOp> ops = new ArrayList<>(delEdges.size() + delNodes.size() + nodes.size() + edges.size());
         ops.addAll(delEdges);
         ops.addAll(delNodes);
@@ -610,9 +846,17 @@ final class ViewerProjection {
 
     /** Everything this projection holds, as additions (nodes first): a viewer's snapshot. */
     List<GraphOp> snapshot() {
-        List<GraphOp> ops = new ArrayList<>(sentNodes.size() + sentEdges.size());
-        sentNodes.values().forEach(n -> ops.add(new GraphOp.AddNode(n)));
-        sentEdges.values().forEach(e -> ops.add(new GraphOp.AddEdge(e)));
+        List<GraphOp> ops = new ArrayList<>(sentNodeCount + sentEdgeCount);
+        for (GraphElement.Node n : sentNodes) {
+            if (n != null) {
+                ops.add(new GraphOp.AddNode(n));
+            }
+        }
+        for (GraphElement.Edge e : sentEdges) {
+            if (e != null) {
+                ops.add(new GraphOp.AddEdge(e));
+            }
+        }
         return ops;
     }
 
@@ -656,17 +900,18 @@ final class ViewerProjection {
         return node ? new GraphOp.ChangeNode(id, set, was, removed) : new GraphOp.ChangeEdge(id, set, was, removed);
     }
 
-    private GraphElement.Node outNode(String id) {
-        MemberSet members = nodeMembers.get(id);
-        if (members == null || members.isEmpty()) {
+    /** What output node {@code i} is now for this view, or null when it is not shown. */
+    private GraphElement.Node nodeNow(int i) {
+        MemberSet ms = members[i];
+        if (ms == null || ms.isEmpty()) {
             return null;
         }
-        boolean shown = degree.containsKey(id);
-        if (!shown && members.size() == 1) {
-            int m = members.first();
+        boolean shown = degree[i] > 0;
+        if (!shown && ms.size() == 1) {
+            int m = ms.first();
             shown = standsAlone(model.node(m), nodeOut[m]);
         } else if (!shown) {
-            for (int m : members) {
+            for (int m : ms) {
                 if (standsAlone(model.node(m), nodeOut[m])) {
                     shown = true;
                     break;
@@ -676,19 +921,21 @@ final class ViewerProjection {
         if (!shown) {
             return null;
         }
-        if (config.level() == ViewerConfig.Level.HOSTS && members.size() == 1) {
-            return model.node(members.first()); // shared with the model and other viewers
+        if (config.level() == ViewerConfig.Level.HOSTS && ms.size() == 1) {
+            return model.node(ms.first()); // shared with the model and other viewers
         }
-        Map<String, Object> a = nodeRunning.get(id).result(members, m -> nodeAdded[m], m -> false);
+        String id = outNodeIds.id(i);
+        Map<String, Object> a = running[i].result(ms, m -> nodeAdded[m], m -> false);
         String label = id.startsWith("net:") || id.startsWith("dom:") ? id.substring(4) : id;
         a.put(LABEL, label);
         a.put(KIND, KIND_GROUP);
-        a.put(MEMBERS, (long) members.size());
+        a.put(MEMBERS, (long) ms.size());
         return new GraphElement.Node(id, a);
     }
 
-    private GraphElement.Edge outEdge(String id) {
-        OutEdge o = outEdges.get(id);
+    /** What output edge {@code i} is now for this view, or null when it is not shown. */
+    private GraphElement.Edge edgeNow(int i) {
+        OutEdge o = outEdges[i];
         if (o == null || o.members.isEmpty()) {
             return null;
         }
@@ -698,7 +945,8 @@ final class ViewerProjection {
         boolean directed = o.directed > 0;
         Map<String, Object> a = o.running.result(o.members, m -> edgeAdded[m], m -> edgeFlip[m]);
         a.put(MEMBERS, (long) o.members.size());
-        return new GraphElement.Edge(id, o.source, o.target, directed, a);
+        return new GraphElement.Edge(outEdgeIds.id(i), outNodeIds.id(o.source), outNodeIds.id(o.target), directed,
+                a);
     }
 
     /**
@@ -712,7 +960,14 @@ final class ViewerProjection {
          * key -> {value, members that have it, 1 when the extreme must be recomputed, members at the extreme}
          */
         private final HashMap<String, long[]> nums = new HashMap<>();
-        private final HashMap<String, HashMap<Object, int[]>> lists = new HashMap<>();
+        private final HashMap<String, ListCount> lists = new HashMap<>();
+
+        /** One list key of a group: each value with the members that list it, and the merged list while unchanged. */
+        private static final class ListCount {
+            final HashMap<Object, int[]> counts = new HashMap<>();
+            /** The sorted union, made at the first result after a value joined or left; shared, never modified. */
+            Object[] merged;
+        }
         private boolean irregular;
 
         void add(Map<String, Object> attrs, boolean flip) {
@@ -728,10 +983,32 @@ final class ViewerProjection {
          * back and added again (a tick changes a few counters of a member, not its dozens of other fields).
          */
         void replace(Map<String, Object> was, boolean wasFlip, Map<String, Object> now, boolean nowFlip) {
+            replace(was, wasFlip, now, nowFlip, null);
+        }
+
+        /**
+         * The same, {@code keys} (when not null) being the keys whose value differs between {@code was} and
+         * {@code now} ({@link GraphModel#changedKeys}, found once for every view).
+         */
+        void replace(Map<String, Object> was, boolean wasFlip, Map<String, Object> now, boolean nowFlip,
+                String[] keys) {
             if (was == null || wasFlip != nowFlip) {
                 add(now, nowFlip);
                 if (was != null) {
                     remove(was, wasFlip);
+                }
+                return;
+            }
+            if (keys != null) {
+                for (String k : keys) {
+                    Object v = now.get(k);
+                    Object old = was.get(k);
+                    if (v != null) {
+                        apply(k, v, nowFlip, true);
+                    }
+                    if (old != null) {
+                        apply(k, old, wasFlip, false);
+                    }
                 }
                 return;
             }
@@ -798,23 +1075,26 @@ final class ViewerProjection {
                     if (nums.containsKey(key)) {
                         irregular = true;
                     }
-                    HashMap<Object, int[]> s = lists.get(key);
+                    ListCount s = lists.get(key);
                     if (add) {
                         if (s == null) {
-                            s = new HashMap<>();
+                            s = new ListCount();
                             lists.put(key, s);
                         }
                         for (Object o : arr) {
-                            s.computeIfAbsent(o, x -> new int[1])[0]++;
+                            if (s.counts.computeIfAbsent(o, x -> new int[1])[0]++ == 0) {
+                                s.merged = null;
+                            }
                         }
                     } else {
                         for (Object o : arr) {
-                            int[] c = s.get(o);
+                            int[] c = s.counts.get(o);
                             if (--c[0] == 0) {
-                                s.remove(o);
+                                s.counts.remove(o);
+                                s.merged = null;
                             }
                         }
-                        if (s.isEmpty()) {
+                        if (s.counts.isEmpty()) {
                             lists.remove(key);
                         }
                     }
@@ -840,12 +1120,13 @@ final class ViewerProjection {
                 r.put(k, h[0]);
             });
             lists.forEach((k, s) -> {
-                TreeSet<Object> t = new TreeSet<>(s.keySet());
-                Object first = t.first();
-                r.put(k, first instanceof Long
-                        ? t.toArray(Long[]::new)
-                        : t.stream().map(String::valueOf).toArray(
-                                String[]::new));
+                if (s.merged == null) {
+                    TreeSet<Object> t = new TreeSet<>(s.counts.keySet());
+                    s.merged = t.first() instanceof Long
+                            ? t.toArray(Long[]::new)
+                            : t.stream().map(String::valueOf).toArray(String[]::new);
+                }
+                r.put(k, s.merged);
             });
             return r;
         }

@@ -91,17 +91,15 @@ final class ViewerSession {
         if (view != old) {
             if (!full) {
                 // what the viewer holds: the old view's state, but for the elements it has not caught up on yet
-                old.projection.heldNodes().forEach((id, was) -> remember(backlogNodes, id, was));
-                old.projection.heldEdges().forEach((id, was) -> remember(backlogEdges, id, was));
+                Map<String, GraphElement.Node> oldNodes = old.projection.heldNodes();
+                Map<String, GraphElement.Edge> oldEdges = old.projection.heldEdges();
+                oldNodes.forEach((id, was) -> remember(backlogNodes, id, was));
+                oldEdges.forEach((id, was) -> remember(backlogEdges, id, was));
                 for (String id : view.projection.heldNodes().keySet()) {
-                    if (!backlogNodes.containsKey(id)) {
-                        backlogNodes.put(id, old.projection.heldNodes().get(id));
-                    }
+                    remember(backlogNodes, id, oldNodes.get(id));
                 }
                 for (String id : view.projection.heldEdges().keySet()) {
-                    if (!backlogEdges.containsKey(id)) {
-                        backlogEdges.put(id, old.projection.heldEdges().get(id));
-                    }
+                    remember(backlogEdges, id, oldEdges.get(id));
                 }
             }
             hub.leave(this, old);

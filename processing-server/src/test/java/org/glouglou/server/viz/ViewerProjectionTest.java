@@ -325,11 +325,13 @@ class ViewerProjectionTest {
         for (int step = 0; step < 3000; step++) {
             int m = r.nextInt(12);
             Map<String, Object> was = members.get(m);
-            if (was != null) {
-                run.remove(was, flips.get(m));
-                members.remove(m);
-            }
-            if (r.nextInt(4) > 0) {
+            Boolean wasFlip = flips.get(m);
+            if (r.nextInt(4) == 0) {
+                if (was != null) {
+                    run.remove(was, wasFlip);
+                    members.remove(m);
+                }
+            } else {
                 Map<String, Object> a = new LinkedHashMap<>();
                 a.put("bytes_ab", (long) r.nextInt(1000));
                 if (r.nextBoolean()) {
@@ -354,7 +356,16 @@ class ViewerProjectionTest {
                     a.put("ports", new Long[]{(long) r.nextInt(3), 443L});
                 }
                 boolean flip = r.nextInt(3) == 0;
-                run.add(a, flip);
+                int how = r.nextInt(3);
+                if (was == null) {
+                    run.add(a, flip);
+                } else if (how == 0) {
+                    run.remove(was, wasFlip);
+                    run.add(a, flip);
+                } else {
+                    // the member's contribution replaced: by comparing every key, or by the keys found to differ
+                    run.replace(was, wasFlip, a, flip, how == 1 ? null : new GraphModel().changedKeys(was, a));
+                }
                 members.put(m, a);
                 flips.put(m, flip);
             }
