@@ -284,7 +284,7 @@ final class ViewerProjection {
     }
 
     /** The index of output node {@code id}, made when new, the arrays by output node index grown to hold it. */
-    private int outNode(String id) {
+    private int outNodeIndex(String id) {
         int i = outNodeIds.intern(id);
         if (i >= members.length) {
             int n = Math.max(i + 1, members.length * 2);
@@ -577,7 +577,7 @@ final class ViewerProjection {
         byte[] a = Addresses.parse((String) addr);
         boolean match = config.addresses().isEmpty() || addressMatches(a);
         String group = group(n, a);
-        return new NodeState(outNode(group), group, match, addr, name);
+        return new NodeState(outNodeIndex(group), group, match, addr, name);
     }
 
     private void degree(int node, int d) {
@@ -728,11 +728,11 @@ final class ViewerProjection {
         List<GraphOp> edges = new ArrayList<>();
         for (int k = 0; k < changedEdgeIds.size(); k++) {
             GraphElement.Edge was = changedEdgeWas.get(k);
-            edgeOp(was != null ? was.id() : null, was, sentEdges[changedEdgeIds.get(k)], delEdges, edges);
+            op(was != null ? was.id() : null, was, sentEdges[changedEdgeIds.get(k)], delEdges, edges, false);
         }
         for (int k = 0; k < changedNodeIds.size(); k++) {
             GraphElement.Node was = changedNodeWas.get(k);
-            nodeOp(was != null ? was.id() : null, was, sentNodes[changedNodeIds.get(k)], delNodes, nodes);
+            op(was != null ? was.id() : null, was, sentNodes[changedNodeIds.get(k)], delNodes, nodes, true);
         }
         return ordered(delEdges, delNodes, nodes, edges);
     }
@@ -790,46 +790,36 @@ final class ViewerProjection {
         List<GraphOp> edges = new ArrayList<>();
         wasEdges.forEach((id, was) -> {
             int i = outEdgeIds.find(id);
-            edgeOp(id, was, i < 0 ? null : sentEdges[i], delEdges, edges);
+            op(id, was, i < 0 ? null : sentEdges[i], delEdges, edges, false);
         });
         wasNodes.forEach((id, was) -> {
             int i = outNodeIds.find(id);
-            nodeOp(id, was, i < 0 ? null : sentNodes[i], delNodes, nodes);
+            op(id, was, i < 0 ? null : sentNodes[i], delNodes, nodes, true);
         });
         return ordered(delEdges, delNodes, nodes, edges);
     }
 
-    private void edgeOp(String id, GraphElement.Edge was, GraphElement.Edge now, List<GraphOp> delEdges,
-            List<GraphOp> edges) {
+    /**
+     * The operation that takes a viewer holding {@code was} of element {@code id} (null: absent) to {@code now}, into
+     * {@code deletes} or {@code adds}; an edge whose ends changed is deleted and added again.
+     */
+    private void op(String id, GraphElement was, GraphElement now, List<GraphOp> deletes, List<GraphOp> adds,
+            boolean node) {
         if (now == null) {
             if (was != null) {
-                delEdges.add(new GraphOp.DeleteEdge(id));
+                deletes.add(node ? new GraphOp.DeleteNode(id) : new GraphOp.DeleteEdge(id));
             }
         } else if (was == null) {
-            edges.add(new GraphOp.AddEdge(now));
-        } else if (!was.source().equals(now.source()) || !was.target().equals(now.target())) {
-            delEdges.add(new GraphOp.DeleteEdge(now.id()));
-            edges.add(new GraphOp.AddEdge(now));
+            adds.add(
+                    node ? new GraphOp.AddNode((GraphElement.Node) now) : new GraphOp.AddEdge((GraphElement.Edge) now));
+        } else if (!node && (!((GraphElement.Edge) was).source().equals(((GraphElement.Edge) now).source())
+                || !((GraphElement.Edge) was).target().equals(((GraphElement.Edge) now).target()))) {
+            deletes.add(new GraphOp.DeleteEdge(now.id()));
+            adds.add(new GraphOp.AddEdge((GraphElement.Edge) now));
         } else if (was != now) {
-            GraphOp c = change(now.id(), was, now, false);
+            GraphOp c = change(now.id(), was, now, node);
             if (c != null) {
-                edges.add(c);
-            }
-        }
-    }
-
-    private void nodeOp(String id, GraphElement.Node was, GraphElement.Node now, List<GraphOp> delNodes,
-            List<GraphOp> nodes) {
-        if (now == null) {
-            if (was != null) {
-                delNodes.add(new GraphOp.DeleteNode(id));
-            }
-        } else if (was == null) {
-            nodes.add(new GraphOp.AddNode(now));
-        } else if (was != now) {
-            GraphOp c = change(now.id(), was, now, true);
-            if (c != null) {
-                nodes.add(c);
+                adds.add(c);
             }
         }
     }
