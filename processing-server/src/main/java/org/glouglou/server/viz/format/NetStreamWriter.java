@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.glouglou.spi.graph.GraphElement;
 import org.glouglou.spi.graph.GraphOp;
+import org.graphstream.stream.netstream.NetStreamConstants;
 import org.graphstream.stream.netstream.NetStreamEncoder;
 import org.graphstream.stream.netstream.NetStreamUtils;
 
@@ -37,6 +38,10 @@ public final class NetStreamWriter implements GraphFormatWriter {
     private static final byte[] STREAM_ID = bytes(NetStreamUtils.encodeString(STREAM));
     private static final byte[] SOURCE_ID = bytes(NetStreamUtils.encodeString(SOURCE));
     /** Of a recorded frame: the size, the stream id, the command, the source id and the one-byte time id 0. */
+    private static final int ADD_NODE_ATTR = NetStreamConstants.EVENT_ADD_NODE_ATTR;
+    private static final int CHG_NODE_ATTR = NetStreamConstants.EVENT_CHG_NODE_ATTR;
+    private static final int ADD_EDGE_ATTR = NetStreamConstants.EVENT_ADD_EDGE_ATTR;
+    private static final int CHG_EDGE_ATTR = NetStreamConstants.EVENT_CHG_EDGE_ATTR;
     private static final int RECORDED_HEADER = 4 + STREAM_ID.length + 1 + SOURCE_ID.length + 1;
 
     private ByteBuf out;
@@ -107,52 +112,98 @@ public final class NetStreamWriter implements GraphFormatWriter {
     /** Recorded frames written out as whole frames, each with the next time id. */
     private void replay(byte[] frames) {
         for (int i = 0; i < frames.length;) {
-            byte command = frames[i];
             int length = (frames[i + 1] & 0xff) << 24 | (frames[i + 2] & 0xff) << 16 | (frames[i + 3] & 0xff) << 8
                     | frames[i + 4] & 0xff;
-            ByteBuffer time = NetStreamUtils.encodeUnsignedVarint(TIME.incrementAndGet());
-            out.writeInt(4 + STREAM_ID.length + 1 + SOURCE_ID.length + time.remaining() + length);
-            out.writeBytes(STREAM_ID);
-            out.writeByte(command);
-            out.writeBytes(SOURCE_ID);
-            out.writeBytes(time);
-            out.writeBytes(frames, i + 5, length);
+            header(frames[i], length).writeBytes(frames, i + 5, length);
             i += 5 + length;
         }
+    }
+
+    /**
+     * Starts a frame of {@code command} whose payload is {@code length} bytes long: its header (size, stream id,
+     * command, source id, next time id) written out, or the command and length recorded; returns where the payload
+     * goes.
+     */
+    private ByteBuf header(int command, int length) {
+        if (recording != null) {
+            recording.writeByte(command);
+            recording.writeInt(length);
+            return recording;
+        }
+        long time = TIME.incrementAndGet();
+        int varint = NetStreamUtils.getVarintSize(time);
+        out.writeInt(4 + STREAM_ID.length + 1 + SOURCE_ID.length + varint + length);
+        out.writeBytes(STREAM_ID);
+        out.writeByte(command);
+        out.writeBytes(SOURCE_ID);
+        for (int i = 0; i < varint; i++) { // unsigned, 7 bits a byte, low bits first, as gs-core's
+            out.writeByte((int) (time >>> 7 * i & 127) | (i < varint - 1 ? 128 : 0));
+        }
+        return out;
+    }
+
+    /** Encoded attribute names: a graph has few, and every element repeats them. */
+    private final Map<String, byte[]> names = new java.util.HashMap<>();
+
+    private byte[] name(String key) {
+        byte[] b = names.get(key);
+        if (b == null) {
+            b = bytes(NetStreamUtils.encodeString(key));
+            if (names.size() < 4096) {
+                names.put(key, b);
+            }
+        }
+        return b;
+    }
+
+    /**
+     * An attribute added ({@code old} null) or changed on the element whose encoded id is {@code element}: the frame
+     * gs-core's encoder makes (the element id, the name, then the old value's type and value when changed, then the
+     * new value's), written here with the element id encoded once for all its attributes and the names once for the
+     * connection, instead of a buffer allocated and copied for each part of each frame. The bulk of a snapshot.
+     */
+    private void attribute(int added, int changed, byte[] element, String key, Object old, Object value) {
+        byte[] k = name(key);
+        int type = NetStreamUtils.getType(value);
+        ByteBuffer v = NetStreamUtils.encodeValue(value, type);
+        int oldType = old == null ? 0 : NetStreamUtils.getType(old);
+        ByteBuffer o = old == null ? null : NetStreamUtils.encodeValue(old, oldType);
+        int length = element.length + k.length + (o == null ? 0 : 1 + o.remaining()) + 1 + v.remaining();
+        ByteBuf to = header(old == null ? added : changed, length);
+        to.writeBytes(element);
+        to.writeBytes(k);
+        if (o != null) {
+            to.writeByte(oldType);
+            to.writeBytes(o);
+        }
+        to.writeByte(type);
+        to.writeBytes(v);
     }
 
     private void write(GraphOp op) {
         if (op instanceof GraphOp.AddNode a) {
             GraphElement.Node n = a.node();
             encoder.nodeAdded(SOURCE, time(), n.id());
-            n.attributes().forEach((k, v) -> encoder.nodeAttributeAdded(SOURCE, time(), n.id(), k, v));
+            byte[] id = bytes(NetStreamUtils.encodeString(n.id()));
+            n.attributes().forEach((k, v) -> attribute(ADD_NODE_ATTR, CHG_NODE_ATTR, id, k, null, v));
         } else if (op instanceof GraphOp.ChangeNode c) {
             Map<String, Object> prev = c.previous();
-            c.set().forEach((k, v) -> {
-                Object old = prev == null ? null : prev.get(k);
-                if (old == null) {
-                    encoder.nodeAttributeAdded(SOURCE, time(), c.id(), k, v);
-                } else {
-                    encoder.nodeAttributeChanged(SOURCE, time(), c.id(), k, old, v);
-                }
-            });
+            byte[] id = bytes(NetStreamUtils.encodeString(c.id()));
+            c.set().forEach((k, v) -> attribute(ADD_NODE_ATTR, CHG_NODE_ATTR, id, k, prev == null ? null : prev.get(k),
+                    v));
             c.removed().forEach(k -> encoder.nodeAttributeRemoved(SOURCE, time(), c.id(), k));
         } else if (op instanceof GraphOp.DeleteNode d) {
             encoder.nodeRemoved(SOURCE, time(), d.id());
         } else if (op instanceof GraphOp.AddEdge a) {
             GraphElement.Edge e = a.edge();
             encoder.edgeAdded(SOURCE, time(), e.id(), e.source(), e.target(), e.directed());
-            e.attributes().forEach((k, v) -> encoder.edgeAttributeAdded(SOURCE, time(), e.id(), k, v));
+            byte[] id = bytes(NetStreamUtils.encodeString(e.id()));
+            e.attributes().forEach((k, v) -> attribute(ADD_EDGE_ATTR, CHG_EDGE_ATTR, id, k, null, v));
         } else if (op instanceof GraphOp.ChangeEdge c) {
             Map<String, Object> prev = c.previous();
-            c.set().forEach((k, v) -> {
-                Object old = prev == null ? null : prev.get(k);
-                if (old == null) {
-                    encoder.edgeAttributeAdded(SOURCE, time(), c.id(), k, v);
-                } else {
-                    encoder.edgeAttributeChanged(SOURCE, time(), c.id(), k, old, v);
-                }
-            });
+            byte[] id = bytes(NetStreamUtils.encodeString(c.id()));
+            c.set().forEach((k, v) -> attribute(ADD_EDGE_ATTR, CHG_EDGE_ATTR, id, k, prev == null ? null : prev.get(k),
+                    v));
             c.removed().forEach(k -> encoder.edgeAttributeRemoved(SOURCE, time(), c.id(), k));
         } else if (op instanceof GraphOp.DeleteEdge d) {
             encoder.edgeRemoved(SOURCE, time(), d.id());
