@@ -14,8 +14,10 @@ import org.graphstream.stream.netstream.NetStreamEncoder;
 import org.graphstream.stream.netstream.NetStreamUtils;
 
 /**
- * GraphStream NetStream frames (issue 5), made by gs-core 2.0's own {@link NetStreamEncoder} so that gs-core's
- * {@code NetStreamDecoder} reads them into a graph: each frame is an int32 big-endian size (itself included), the
+ * GraphStream NetStream frames (issue 5) that gs-core 2.0's {@code NetStreamDecoder} reads into a graph: structure
+ * events are made by gs-core's own {@link NetStreamEncoder}; attribute frames, the bulk of a snapshot, are written
+ * here byte for byte as it makes them (values through its own type and value encoding), without its buffer per part
+ * of each frame. each frame is an int32 big-endian size (itself included), the
  * stream id, the command, the source id, the time id and the payload. Time ids grow with every frame over the whole
  * connection, because a GraphStream graph drops an event whose time id it has already seen from that source. A step
  * is {@code stepBegins} with the sequence number as its time; a resync is {@code graphCleared}; a notice is the graph
