@@ -14,6 +14,17 @@ CAPTURE=${1:-}
 say() { echo "demo: $*" >&2; }
 die() { echo "demo: $*" >&2; exit 2; }
 
+case "$CAPTURE" in
+  -h|--help)
+    echo "usage: ./glouglou demo [CAPTURE.pcap]: redis, the server, a probe replaying the capture (default: a shared"
+    echo "one, else the probe watches lo), then what a viewer sees. Ports: DEMO_REDIS_PORT, DEMO_PORT, DEMO_METRICS,"
+    echo "DEMO_VIEWER_PORT."
+    exit 0 ;;
+  -*) die "unknown option '$CAPTURE': the only argument is a capture file (see --help)" ;;
+esac
+[ $# -le 1 ] || die "one capture file at most, got $#"
+[ -z "$CAPTURE" ] || [ -f "$CAPTURE" ] || die "no such capture file: $CAPTURE"
+
 command -v redis-server >/dev/null || die "redis-server is missing: apt-get install redis-server"
 if [ -z "$CAPTURE" ]; then
   for c in "$ROOT/../shared/pcaps/web_browsing__ntopng-e2e_test_01.pcap" "$ROOT/pcaps/demo.pcap"; do
