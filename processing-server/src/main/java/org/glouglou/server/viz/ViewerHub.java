@@ -425,11 +425,11 @@ public final class ViewerHub implements AutoCloseable {
     /**
      * The first change notification since the last tick started: the next tick is brought forward to
      * {@link #BURST_MILLIS} from now (the ingest side writes a tick's changes in one burst, so the rest of it arrives
-     * meanwhile), but not sooner than half a tick after the previous one. The hub's ticks so follow the ingest's
+     * meanwhile), but not sooner than 3/4 of a tick after the previous one. The hub's ticks so follow the ingest's
      * writes instead of waiting up to a whole tick after them, and their rate stays about one a tick.
      */
     private void burst() {
-        long due = Math.max(System.nanoTime() + BURST_MILLIS * 1_000_000L, lastTickStart + tickMillis * 500_000L);
+        long due = Math.max(System.nanoTime() + BURST_MILLIS * 1_000_000L, lastTickStart + tickMillis * 750_000L);
         synchronized (ticking) {
             burstDue = due;
             ScheduledFuture<?> f = nextTick;
