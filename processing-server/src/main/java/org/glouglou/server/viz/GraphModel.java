@@ -189,6 +189,24 @@ final class GraphModel {
             return false;
         }
         int change = old == null || e == null ? ALL : changeOf(old, e);
+        if (old != null && e != null && sameIdentity(old, e)) {
+            // a new version of the same element (the common case): replaced where it is, its index, adjacency and
+            // the counts of its ends' indices as they were
+            byKey.put(key, e);
+            if (e instanceof GraphElement.Node n) {
+                nodes.put(n.id(), n);
+                int i = nodeIds.find(n.id());
+                nodeAt[i] = n;
+                dirtyNode(i, change);
+            } else {
+                GraphElement.Edge ed = (GraphElement.Edge) e;
+                edges.put(ed.id(), ed);
+                int i = edgeIds.find(ed.id());
+                edgeAt[i] = ed;
+                dirtyEdge(i, change);
+            }
+            return true;
+        }
         if (old != null) {
             remove(old, change);
         }
@@ -222,6 +240,13 @@ final class GraphModel {
             byKey.remove(key);
         }
         return true;
+    }
+
+    /** Same kind and id, and for an edge the same ends: {@code b} can take {@code a}'s place as it stands. */
+    static boolean sameIdentity(GraphElement a, GraphElement b) {
+        return a.getClass() == b.getClass() && a.id().equals(b.id()) && (!(a instanceof GraphElement.Edge x)
+                || x.source().equals(((GraphElement.Edge) b).source()) && x.target().equals(((GraphElement.Edge) b)
+                        .target()));
     }
 
     /** What differs between two versions of an element (the bits of {@link Dirty}). */
