@@ -206,7 +206,7 @@ public final class ViewerHub implements AutoCloseable {
     public void start() {
         thread.execute(this::connect);
         synchronized (ticking) {
-            nextTick = thread.schedule(this::tickSafely, tickMillis, TimeUnit.MILLISECONDS);
+            schedule(tickMillis * 1_000_000L);
         }
     }
 
@@ -413,11 +413,8 @@ public final class ViewerHub implements AutoCloseable {
             LOG.warn("viewer tick failed: {}", e.toString(), e);
         } finally {
             synchronized (ticking) {
-                if (!closed) {
-                    long due = burstSeen.get() ? burstDue : lastTickStart + tickMillis * 1_000_000L;
-                    nextTick = thread.schedule(this::tickSafely, Math.max(0, due - System.nanoTime()),
-                            TimeUnit.NANOSECONDS);
-                }
+                long due = burstSeen.get() ? burstDue : lastTickStart + tickMillis * 1_000_000L;
+                schedule(due - System.nanoTime());
             }
         }
     }
@@ -434,9 +431,22 @@ public final class ViewerHub implements AutoCloseable {
             burstDue = due;
             ScheduledFuture<?> f = nextTick;
             long now = System.nanoTime();
+            // a task that runs (or is about to) has a delay <= 0 and is never cancelled here: one chain of ticks
             if (!closed && f != null && f.getDelay(TimeUnit.NANOSECONDS) > due - now && f.cancel(false)) {
-                nextTick = thread.schedule(this::tickSafely, Math.max(0, due - now), TimeUnit.NANOSECONDS);
+                schedule(due - now);
             }
+        }
+    }
+
+    /** The next tick in {@code nanos}; nothing once the hub is closed. Holds {@link #ticking}. */
+    private void schedule(long nanos) {
+        if (closed) {
+            return;
+        }
+        try {
+            nextTick = thread.schedule(this::tickSafely, Math.max(0, nanos), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing meanwhile: no more ticks
         }
     }
 
