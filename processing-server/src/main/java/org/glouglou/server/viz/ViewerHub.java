@@ -109,6 +109,8 @@ public final class ViewerHub implements AutoCloseable {
     /** Per format, the operations encoded this tick for every hosts-level view; cleared after each tick. */
     private final Map<String, EncodedOps> encodedOps = new HashMap<>(2);
     private final AtomicLong encodingsShared = new AtomicLong();
+    /** Hosts-level views at the start of this tick's fan-out. */
+    private int hostsViews;
     private final String channelPrefix;
     private final String pattern;
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
@@ -302,9 +304,12 @@ public final class ViewerHub implements AutoCloseable {
         }
     }
 
-    /** This tick's shared encodings in {@code format} (viewer thread). */
+    /**
+     * This tick's shared encodings in {@code format} (viewer thread); null while fewer than two hosts-level views
+     * exist, as nothing could be shared and keeping each encoding would be a copy for nothing.
+     */
     private EncodedOps encodedOps(String format) {
-        return encodedOps.computeIfAbsent(format, f -> new EncodedOps());
+        return hostsViews < 2 ? null : encodedOps.computeIfAbsent(format, f -> new EncodedOps());
     }
 
     /** Distinct projections the viewers share. */
@@ -482,6 +487,10 @@ public final class ViewerHub implements AutoCloseable {
     /** This tick's model changes to every viewer: each view projected and diffed once, then each session. */
     void fanOut(boolean resyncViewers, long now) {
         GraphModel.Dirty dirty = model.drainDirty();
+        hostsViews = 0;
+        for (ViewerConfig c : views.keySet()) {
+            hostsViews += c.level() == ViewerConfig.Level.HOSTS ? 1 : 0;
+        }
         // each distinct configuration is projected and diffed once, whatever the number of its viewers
         for (SharedProjection v : views.values()) {
             v.tick(dirty);
