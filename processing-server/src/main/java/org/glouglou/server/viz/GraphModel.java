@@ -32,13 +32,47 @@ final class GraphModel {
     private GraphElement.Edge[] edgeAt = new GraphElement.Edge[1024];
     private int[] edgeSource = new int[1024];
     private int[] edgeTarget = new int[1024];
-    /** Indices changed since the last {@link #drainDirty}, each once. */
-    private final BitSet dirtyNodeSet = new BitSet();
-    private final BitSet dirtyEdgeSet = new BitSet();
-    private int[] dirtyNodes = new int[256];
-    private int dirtyNodeCount;
-    private int[] dirtyEdges = new int[256];
-    private int dirtyEdgeCount;
+    /** Node and edge indices changed since the last {@link #drainDirty}, with what changed in each. */
+    private final Marks dirtyNodes = new Marks();
+    private final Marks dirtyEdges = new Marks();
+
+    /** Indices marked since the last drain, each once and in order, with the change bits of each, or-ed. */
+    private static final class Marks {
+        private final BitSet marked = new BitSet();
+        private int[] list = new int[256];
+        private int count;
+        private byte[] change = new byte[1024];
+
+        void mark(int i, int bits) {
+            if (i >= change.length) {
+                change = Arrays.copyOf(change, Math.max(i + 1, change.length * 2));
+            }
+            change[i] |= (byte) bits;
+            if (!marked.get(i)) {
+                marked.set(i);
+                if (count == list.length) {
+                    list = Arrays.copyOf(list, count * 2);
+                }
+                list[count++] = i;
+            }
+        }
+
+        int[] indices() {
+            return Arrays.copyOf(list, count);
+        }
+
+        /** The change bits of each index, in the order of {@link #indices}; then forgets them all. */
+        byte[] drain() {
+            byte[] out = new byte[count];
+            for (int k = 0; k < count; k++) {
+                out[k] = change[list[k]];
+                change[list[k]] = 0;
+            }
+            marked.clear();
+            count = 0;
+            return out;
+        }
+    }
 
     /**
      * This tick's attribute changes of model elements, by the element now (identity), each with the attributes it
@@ -86,9 +120,6 @@ final class GraphModel {
     static final int PORTS = 8;
     static final int BYTES = 16;
     static final int ALL = 31;
-    /** index -> what changed since the last drain (the bits above) */
-    private byte[] nodeChange = new byte[1024];
-    private byte[] edgeChange = new byte[1024];
 
     /**
      * The indices of the nodes and edges changed since the previous drain (added, changed or removed), and for each
@@ -106,27 +137,15 @@ final class GraphModel {
      * ({@link IdIndex#recycle}): every projection must apply each drained {@link Dirty} before the model changes again.
      */
     Dirty drainDirty() {
-        byte[] nc = new byte[dirtyNodeCount];
-        for (int k = 0; k < dirtyNodeCount; k++) {
-            nc[k] = nodeChange[dirtyNodes[k]];
-            nodeChange[dirtyNodes[k]] = 0;
-        }
-        byte[] ec = new byte[dirtyEdgeCount];
-        for (int k = 0; k < dirtyEdgeCount; k++) {
-            ec[k] = edgeChange[dirtyEdges[k]];
-            edgeChange[dirtyEdges[k]] = 0;
-        }
-        Dirty d = new Dirty(Arrays.copyOf(dirtyNodes, dirtyNodeCount), nc, Arrays.copyOf(dirtyEdges, dirtyEdgeCount),
-                ec);
-        dirtyNodeSet.clear();
-        dirtyEdgeSet.clear();
+        int[] n = dirtyNodes.indices();
+        byte[] nc = dirtyNodes.drain();
+        int[] e = dirtyEdges.indices();
+        byte[] ec = dirtyEdges.drain();
         changes.clear();
         keyDiffs.clear();
-        dirtyNodeCount = 0;
-        dirtyEdgeCount = 0;
         nodeIds.recycle();
         edgeIds.recycle();
-        return d;
+        return new Dirty(n, nc, e, ec);
     }
 
     /** The node at index {@code i}, or null. */
@@ -148,34 +167,6 @@ final class GraphModel {
         return edgeTarget[i];
     }
 
-    private void dirtyNode(int i, int change) {
-        if (i >= nodeChange.length) {
-            nodeChange = Arrays.copyOf(nodeChange, Math.max(i + 1, nodeChange.length * 2));
-        }
-        nodeChange[i] |= (byte) change;
-        if (!dirtyNodeSet.get(i)) {
-            dirtyNodeSet.set(i);
-            if (dirtyNodeCount == dirtyNodes.length) {
-                dirtyNodes = Arrays.copyOf(dirtyNodes, dirtyNodeCount * 2);
-            }
-            dirtyNodes[dirtyNodeCount++] = i;
-        }
-    }
-
-    private void dirtyEdge(int i, int change) {
-        if (i >= edgeChange.length) {
-            edgeChange = Arrays.copyOf(edgeChange, Math.max(i + 1, edgeChange.length * 2));
-        }
-        edgeChange[i] |= (byte) change;
-        if (!dirtyEdgeSet.get(i)) {
-            dirtyEdgeSet.set(i);
-            if (dirtyEdgeCount == dirtyEdges.length) {
-                dirtyEdges = Arrays.copyOf(dirtyEdges, dirtyEdgeCount * 2);
-            }
-            dirtyEdges[dirtyEdgeCount++] = i;
-        }
-    }
-
     /** Sets what {@code key} holds now; null when the key is gone. Returns true when the graph changed. */
     boolean apply(String key, String module, GraphElement e) {
         if (e != null) {
@@ -189,42 +180,25 @@ final class GraphModel {
             return false;
         }
         int change = old == null || e == null ? ALL : changeOf(old, e);
-        if (old != null && e != null && sameIdentity(old, e)) {
-            // a new version of the same element (the common case): replaced where it is, its index, adjacency and
-            // the counts of its ends' indices as they were
-            byKey.put(key, e);
-            if (e instanceof GraphElement.Node n) {
-                nodes.put(n.id(), n);
-                int i = nodeIds.find(n.id());
-                nodeAt[i] = n;
-                dirtyNode(i, change);
-            } else {
-                GraphElement.Edge ed = (GraphElement.Edge) e;
-                edges.put(ed.id(), ed);
-                int i = edgeIds.find(ed.id());
-                edgeAt[i] = ed;
-                dirtyEdge(i, change);
-            }
-            return true;
-        }
-        if (old != null) {
+        // a new version of the same element (the common case) takes its place as it stands: its index, adjacency
+        // and the counts of its ends' indices stay
+        boolean inPlace = old != null && e != null && sameIdentity(old, e);
+        if (old != null && !inPlace) {
             remove(old, change);
         }
         if (e != null) {
             byKey.put(key, e);
             if (e instanceof GraphElement.Node n) {
                 nodes.put(n.id(), n);
-                int i = nodeIds.acquire(n.id());
+                int i = inPlace ? nodeIds.find(n.id()) : nodeIds.acquire(n.id());
                 if (i >= nodeAt.length) {
                     nodeAt = Arrays.copyOf(nodeAt, Math.max(i + 1, nodeAt.length * 2));
                 }
                 nodeAt[i] = n;
-                dirtyNode(i, change);
+                dirtyNodes.mark(i, change);
             } else if (e instanceof GraphElement.Edge ed) {
                 edges.put(ed.id(), ed);
-                adjacency.computeIfAbsent(ed.source(), k -> new HashSet<>()).add(ed.id());
-                adjacency.computeIfAbsent(ed.target(), k -> new HashSet<>()).add(ed.id());
-                int i = edgeIds.acquire(ed.id());
+                int i = inPlace ? edgeIds.find(ed.id()) : edgeIds.acquire(ed.id());
                 if (i >= edgeAt.length) {
                     int len = Math.max(i + 1, edgeAt.length * 2);
                     edgeAt = Arrays.copyOf(edgeAt, len);
@@ -232,9 +206,13 @@ final class GraphModel {
                     edgeTarget = Arrays.copyOf(edgeTarget, len);
                 }
                 edgeAt[i] = ed;
-                edgeSource[i] = nodeIds.acquire(ed.source());
-                edgeTarget[i] = nodeIds.acquire(ed.target());
-                dirtyEdge(i, change);
+                if (!inPlace) {
+                    adjacency.computeIfAbsent(ed.source(), k -> new HashSet<>()).add(ed.id());
+                    adjacency.computeIfAbsent(ed.target(), k -> new HashSet<>()).add(ed.id());
+                    edgeSource[i] = nodeIds.acquire(ed.source());
+                    edgeTarget[i] = nodeIds.acquire(ed.target());
+                }
+                dirtyEdges.mark(i, change);
             }
         } else {
             byKey.remove(key);
@@ -287,7 +265,7 @@ final class GraphModel {
             int i = nodeIds.find(n.id());
             nodeAt[i] = null;
             nodeIds.releaseRef(i);
-            dirtyNode(i, change);
+            dirtyNodes.mark(i, change);
         } else if (old instanceof GraphElement.Edge ed) {
             edges.remove(ed.id());
             unlink(ed.source(), ed.id());
@@ -297,7 +275,7 @@ final class GraphModel {
             nodeIds.releaseRef(edgeSource[i]);
             nodeIds.releaseRef(edgeTarget[i]);
             edgeIds.releaseRef(i);
-            dirtyEdge(i, change);
+            dirtyEdges.mark(i, change);
         }
     }
 
