@@ -7,8 +7,6 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,7 +74,8 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
             processes.add(b.start());
         }
         for (int port : ports) {
-            waitFor(() -> answers(port), 10_000, "redis-server on port " + port + " did not answer PING");
+            waitFor(() -> RedisServerProcess.answersPing(port), 10_000,
+                    "redis-server on port " + port + " did not answer PING");
         }
         List<String> cmd = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         ports.forEach(p -> cmd.add("127.0.0.1:" + p));
@@ -123,18 +122,6 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
             Thread.sleep(50);
         }
         throw new IllegalStateException(what + " within " + millis + " ms");
-    }
-
-    private static boolean answers(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-            s.getOutputStream().write("PING\r\n".getBytes());
-            byte[] b = new byte[7];
-            int n = s.getInputStream().read(b);
-            return n > 0 && new String(b, 0, n).startsWith("+PONG");
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     /** CLUSTER INFO of one node, through redis-cli (no client state to manage). */
@@ -239,7 +226,8 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
         int i = ports.indexOf(port);
         processes.set(i, commands.get(i).start());
         killed.remove(port);
-        waitFor(() -> answers(port), 10_000, "redis-server on port " + port + " did not answer PING");
+        waitFor(() -> RedisServerProcess.answersPing(port), 10_000,
+                "redis-server on port " + port + " did not answer PING");
         for (int p : alive()) {
             waitFor(() -> info(p).contains("cluster_state:ok"), 20_000, "node " + p + " cluster_state:ok");
         }

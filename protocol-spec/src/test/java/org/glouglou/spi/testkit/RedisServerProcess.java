@@ -64,7 +64,7 @@ public final class RedisServerProcess implements BeforeAllCallback, AfterAllCall
                 .redirectOutput(dir.resolve("redis.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
-            if (ping()) {
+            if (answersPing(port)) {
                 return;
             }
             if (!process.isAlive()) {
@@ -76,7 +76,8 @@ public final class RedisServerProcess implements BeforeAllCallback, AfterAllCall
         throw new IllegalStateException("redis-server on port " + port + " did not answer PING within 10 s");
     }
 
-    private boolean ping() {
+    /** Whether a redis-server on loopback {@code port} answers PING (one plain socket, no client state). */
+    public static boolean answersPing(int port) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 200);
             s.getOutputStream().write("PING\r\n".getBytes());
