@@ -3,14 +3,12 @@ package org.glouglou.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.glouglou.server.viz.ViewerServer;
-import org.glouglou.server.viz.ViewerUsers;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -30,8 +28,7 @@ class RedisClusterFailoverIT {
 
     @BeforeAll
     static void users() throws Exception {
-        users = Files.createTempFile("gg-viewers", ".txt");
-        Files.writeString(users, "alice " + ViewerUsers.hash("correct horse") + "\n");
+        users = TestViewer.aliceUsers();
     }
 
     @Test
@@ -49,10 +46,9 @@ class RedisClusterFailoverIT {
                 IngestFixture.send(probe, truth.events(0, half));
                 Set<String> hosts1 = truth.expectedHosts(half);
                 Map<String, GroundTruth.LinkTotals> links1 = truth.expectedLinks(half);
-                IngestFixture.waitFor(() -> CLUSTER.links().equals(links1) && CLUSTER.hosts().equals(hosts1), WAIT);
-                GroundTruth.assertSame(links1, CLUSTER.links(), capture + ": links before the failover");
-                RedisClusterIT.converge(v, TestViewer.expected(hosts1, links1), capture + " before the failover",
-                        viewers);
+                CLUSTER.awaitHolds(hosts1, links1, capture + " before the failover", WAIT);
+                v.converge(TestViewer.expected(hosts1, links1), capture + " before the failover", viewers,
+                        RedisClusterIT.WAIT, CLUSTER.sync());
                 // every node, replicas included, publishes keyspace notifications: the server set them all
                 Map<Integer, String> before = CLUSTER.notifyFlags();
                 assertEquals(6, before.size(), "six nodes: " + before);
@@ -83,13 +79,10 @@ class RedisClusterFailoverIT {
                 IngestFixture.send(probe, truth.events(half, n));
                 Set<String> hosts = truth.expectedHosts(n);
                 Map<String, GroundTruth.LinkTotals> links = truth.expectedLinks(n);
-                IngestFixture.waitFor(() -> CLUSTER.links().equals(links) && CLUSTER.hosts().equals(hosts), WAIT);
+                CLUSTER.awaitHolds(hosts, links, capture + " after the failover", WAIT);
                 long landedAt = System.currentTimeMillis();
-                GroundTruth.assertSame(hosts, CLUSTER.hosts(), capture + ": hosts after the failover");
-                GroundTruth.assertSame(links, CLUSTER.links(), capture + ": links with per-direction totals after the"
-                        + " failover");
-                RedisClusterIT.converge(v, TestViewer.expected(hosts, links), capture + " after the failover",
-                        viewers);
+                v.converge(TestViewer.expected(hosts, links), capture + " after the failover", viewers,
+                        RedisClusterIT.WAIT, CLUSTER.sync());
                 assertTrue(v.notices.contains("redis_unavailable"), "the viewer was told: " + v.notices);
                 assertTrue(v.notices.contains("resync"), "the viewer was resynced: " + v.notices);
                 String f = CLUSTER.notifyFlags().get(promoted.get(0));

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
 import io.lettuce.core.cluster.models.partitions.Partitions;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -16,7 +15,6 @@ import java.util.Set;
 import org.glouglou.module.network.server.NetworkKeys;
 import org.glouglou.protocol.session.ReceiverSessions;
 import org.glouglou.server.viz.ViewerServer;
-import org.glouglou.server.viz.ViewerUsers;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -39,25 +37,11 @@ class RedisClusterIT {
 
     @BeforeAll
     static void users() throws Exception {
-        users = Files.createTempFile("gg-viewers", ".txt");
-        Files.writeString(users, "alice " + ViewerUsers.hash("correct horse") + "\n");
+        users = TestViewer.aliceUsers();
     }
 
     static List<String> captures() throws Exception {
         return GroundTruth.names().stream().filter(n -> !n.startsWith("midsize_synflood")).toList();
-    }
-
-    static void converge(TestViewer v, TestViewer.Summary want, String what, ViewerServer s) throws Exception {
-        IngestFixture.waitFor(() -> want.equals(v.summary), WAIT);
-        TestViewer.Summary got = v.summary;
-        assertTrue(got != null, what + ": no step received (closed with " + v.closedWith + ")");
-        if (!want.equals(got)) {
-            what += " [hub: model " + s.hub().modelNodes() + " nodes " + s.hub().modelEdges() + " edges, " + s.hub()
-                    .notifications() + " notifications, " + s.hub().keysRead() + " keys read; notices "
-                    + v.notices + "]";
-        }
-        GroundTruth.assertSame(want.nodes(), got.nodes(), what + ": nodes");
-        GroundTruth.assertSame(want.edges(), got.edges(), what + ": edges with per-direction totals");
     }
 
     @ParameterizedTest
@@ -88,8 +72,8 @@ class RedisClusterIT {
                     Thread.sleep(settled);
                 }
                 try (TestViewer v = cs.viewer()) {
-                    converge(v, TestViewer.expected(hosts1, links1), capture + " snapshot (SCAN on every master)",
-                            viewers);
+                    v.converge(TestViewer.expected(hosts1, links1), capture + " snapshot (SCAN on every master)",
+                            viewers, WAIT, r);
                     long notifiedBefore = viewers.hub().notifications();
                     // phase 2: the rest, to the viewer through per-master keyspace notifications only
                     IngestFixture.send(probe, truth.events(half, n));
@@ -106,8 +90,8 @@ class RedisClusterIT {
                     String sent = String.valueOf(probe.session.sequence());
                     IngestFixture.waitFor(() -> sent.equals(r.hget("gg:probe:7", "datagrams")), 5000);
                     assertEquals(sent, r.hget("gg:probe:7", "datagrams"), "probe status counts every datagram");
-                    converge(v, TestViewer.expected(hosts, links), capture + " live (per-master notifications)",
-                            viewers);
+                    v.converge(TestViewer.expected(hosts, links), capture + " live (per-master notifications)",
+                            viewers, WAIT, r);
                     assertFalse(v.notices.contains("resync"), capture + ": the live half came by notifications,"
                             + " not by a resync: " + v.notices);
 
@@ -163,9 +147,9 @@ class RedisClusterIT {
                 IngestFixture.send(probe, truth.events(0, n));
                 Set<String> hosts = truth.expectedHosts(n);
                 Map<String, GroundTruth.LinkTotals> links = truth.expectedLinks(n);
-                IngestFixture.waitFor(() -> CLUSTER.links().equals(links) && CLUSTER.hosts().equals(hosts), WAIT);
-                GroundTruth.assertSame(links, CLUSTER.links(), capture + ": links before the restart");
-                converge(v, TestViewer.expected(hosts, links), capture + " before the restart", viewers);
+                CLUSTER.awaitHolds(hosts, links, capture + " before the restart", WAIT);
+                v.converge(TestViewer.expected(hosts, links), capture + " before the restart", viewers, WAIT, CLUSTER
+                        .sync());
 
                 Map<Integer, Long> perMaster = CLUSTER.keysPerNode("gg:");
                 int victim = perMaster.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
@@ -177,14 +161,13 @@ class RedisClusterIT {
                 CLUSTER.restart(victim);
                 long back = System.currentTimeMillis();
                 assertTrue(!CLUSTER.node(victim).info("server").contains(runId), "a new redis-server process");
-                IngestFixture.waitFor(() -> CLUSTER.links().equals(links) && CLUSTER.hosts().equals(hosts), WAIT);
-                GroundTruth.assertSame(hosts, CLUSTER.hosts(), capture + ": hosts rewritten after the restart");
-                GroundTruth.assertSame(links, CLUSTER.links(), capture + ": links rewritten after the restart");
+                CLUSTER.awaitHolds(hosts, links, capture + " rewritten after the restart", WAIT);
                 assertTrue(CLUSTER.node(victim).dbsize() > 0, "the restarted master holds its keys again");
                 // no traffic since the kill: only the rewrite of every live key after the reconnection wrote them
                 double rewritten = server.metrics().keysRewritten.get() - rewrittenBefore;
                 assertTrue(rewritten >= live, rewritten + " keys written since the kill, " + live + " live");
-                converge(v, TestViewer.expected(hosts, links), capture + " after the restart", viewers);
+                v.converge(TestViewer.expected(hosts, links), capture + " after the restart", viewers, WAIT, CLUSTER
+                        .sync());
                 assertTrue(v.notices.contains("redis_unavailable"), "the viewer was told: " + v.notices);
                 assertTrue(v.notices.contains("resync"), "the viewer was resynced: " + v.notices);
                 System.out.printf("restart: every key back in Redis %d ms after the master answered%n", System

@@ -272,6 +272,17 @@ final class RedisClusterProcess implements BeforeAllCallback, AfterAllCallback {
         });
     }
 
+    /**
+     * Waits up to {@code wait} ms for the cluster to hold exactly {@code hosts} and {@code links} (read on each master),
+     * then asserts it.
+     */
+    void awaitHolds(Set<String> hosts, Map<String, GroundTruth.LinkTotals> links, String what, long wait)
+            throws InterruptedException {
+        IngestFixture.waitFor(() -> links().equals(links) && hosts().equals(hosts), wait);
+        GroundTruth.assertSame(hosts, hosts(), what + ": hosts");
+        GroundTruth.assertSame(links, links(), what + ": links with per-direction totals");
+    }
+
     /** Keys under {@code prefix} held by each running master (port to count), read on the node itself. */
     Map<Integer, Long> keysPerNode(String prefix) {
         Map<Integer, Long> m = new LinkedHashMap<>();

@@ -179,6 +179,41 @@ final class TestViewer implements AutoCloseable {
         return o instanceof Number x ? x.longValue() : 0;
     }
 
+    /** A viewer users file holding alice, the user every TestViewer logs in as ("correct horse"). */
+    static java.nio.file.Path aliceUsers() throws IOException {
+        java.nio.file.Path users = java.nio.file.Files.createTempFile("gg-viewers", ".txt");
+        java.nio.file.Files.writeString(users, "alice " + org.glouglou.server.viz.ViewerUsers.hash("correct horse")
+                + "\n");
+        return users;
+    }
+
+    /**
+     * Waits up to {@code wait} ms for this viewer to hold {@code want} at a step, then asserts it. On a mismatch the
+     * message says what the hub of {@code s} holds and what {@code redis} holds, and the first differing edges are
+     * printed as this viewer and as Redis hold them: which side is wrong.
+     */
+    void converge(Summary want, String what, org.glouglou.server.viz.ViewerServer s, long wait,
+            io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> redis) throws InterruptedException {
+        IngestFixture.waitFor(() -> want.equals(summary), wait);
+        Summary got = summary;
+        org.junit.jupiter.api.Assertions.assertTrue(got != null, what + ": no step received (closed with "
+                + closedWith + ")");
+        if (!want.equals(got)) {
+            what += " [hub: model " + s.hub().modelNodes() + " nodes " + s.hub().modelEdges() + " edges, " + s.hub()
+                    .notifications() + " notifications, " + s.hub().keysRead() + " keys read, last tick "
+                    + s.hub()
+                            .lastTickNanos() / 1_000_000
+                    + " ms; Redis " + GroundTruth.hosts(redis).size()
+                    + " hosts; notices " + notices + "]";
+            String at = what;
+            got.edges().entrySet().stream().filter(e -> !e.getValue().equals(want.edges().get(e.getKey()))).limit(5)
+                    .forEach(e -> System.err.println(at + ": edge " + e.getKey() + " viewer " + edge(e.getKey())
+                            + " Redis " + redis.hgetall("gg:link:" + e.getKey())));
+        }
+        GroundTruth.assertSame(want.nodes(), got.nodes(), what + ": nodes");
+        GroundTruth.assertSame(want.edges(), got.edges(), what + ": edges with per-direction totals");
+    }
+
     /** What the ground truth implies for hosts and host pairs. */
     static Summary expected(Set<String> hosts, Map<String, GroundTruth.LinkTotals> links) {
         Map<String, List<Long>> e = new TreeMap<>();

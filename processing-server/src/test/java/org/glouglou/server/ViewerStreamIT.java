@@ -45,8 +45,7 @@ class ViewerStreamIT {
 
     @BeforeAll
     static void users() throws Exception {
-        users = Files.createTempFile("gg-viewers", ".txt");
-        Files.writeString(users, "alice " + ViewerUsers.hash("correct horse") + "\n");
+        users = TestViewer.aliceUsers();
     }
 
     /** The ingest server and a viewer listener on loopback against the test Redis. */
@@ -89,23 +88,7 @@ class ViewerStreamIT {
     }
 
     static void converge(TestViewer v, TestViewer.Summary want, String what) throws InterruptedException {
-        IngestFixture.waitFor(() -> want.equals(v.summary), WAIT);
-        TestViewer.Summary got = v.summary;
-        assertTrue(got != null, what + ": no step received (closed with " + v.closedWith + ")");
-        Servers s = Servers.current;
-        if (!want.equals(got) && s != null) {
-            what += " [hub: model " + s.viewers.hub().modelNodes() + " nodes " + s.viewers.hub().modelEdges()
-                    + " edges, " + s.viewers.hub().notifications() + " notifications, " + s.viewers.hub().keysRead()
-                    + " keys read, last tick " + s.viewers.hub().lastTickNanos() / 1_000_000 + " ms; Redis "
-                    + GroundTruth.hosts(REDIS.sync()).size() + " hosts]";
-            // the first differing edges as the viewer holds them and as Redis does: which side is wrong
-            String at = what;
-            got.edges().entrySet().stream().filter(e -> !e.getValue().equals(want.edges().get(e.getKey()))).limit(5)
-                    .forEach(e -> System.err.println(at + ": edge " + e.getKey() + " viewer " + v.edge(e.getKey())
-                            + " Redis " + REDIS.sync().hgetall("gg:link:" + e.getKey())));
-        }
-        GroundTruth.assertSame(want.nodes(), got.nodes(), what + ": nodes");
-        GroundTruth.assertSame(want.edges(), got.edges(), what + ": edges with per-direction totals");
+        v.converge(want, what, Servers.current.viewers, WAIT, REDIS.sync());
     }
 
     @ParameterizedTest
