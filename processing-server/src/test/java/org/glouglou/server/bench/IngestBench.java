@@ -49,11 +49,8 @@ public final class IngestBench {
             Files.writeString(Path.of(args[2]), b);
             return;
         }
-        Map<String, String> a = new HashMap<>(Map.of("--probes", "8", "--flows", "10000", "--threads", "2",
+        Map<String, String> a = BenchOptions.parse(args, Map.of("--probes", "8", "--flows", "10000", "--threads", "2",
                 "--rate", "500000", "--warmup", "5", "--seconds", "15", "--label", ""));
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            a.put(args[i], args[i + 1]);
-        }
         String[] hp = a.get("--server").split(":");
         InetSocketAddress server = new InetSocketAddress(hp[0], Integer.parseInt(hp[1]));
         URI metrics = URI.create(a.get("--metrics"));

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,11 +57,9 @@ public final class LatencyBench {
             Files.writeString(Path.of(args[1]), USER + " " + ViewerUsers.hash(PASSWORD) + "\n");
             return;
         }
-        Map<String, String> a = new HashMap<>(Map.of("--viewers", "49", "--interval-ms", "20", "--warmup", "5",
-                "--seconds", "20"));
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            a.put(args[i], args[i + 1]);
-        }
+        Map<String, String> a = BenchOptions.parse(args,
+                Map.of("--viewers", "49", "--interval-ms", "20", "--warmup", "5",
+                        "--seconds", "20"));
         String[] hp = a.get("--server").split(":");
         InetSocketAddress server = new InetSocketAddress(hp[0], Integer.parseInt(hp[1]));
         long probeId = Long.parseLong(a.get("--probe-id"));

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.glouglou.module.network.graph.NetworkGraphSide;
+import org.glouglou.server.bench.BenchOptions;
 import org.glouglou.spi.ModuleRegistry;
 
 /**
@@ -31,11 +32,9 @@ import org.glouglou.spi.ModuleRegistry;
  */
 public final class FanoutBench {
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new HashMap<>(Map.of("--nodes", "10000", "--edges", "50000", "--victim", "20000",
-                "--viewers", "50", "--links", "10000", "--ticks", "30", "--distinct", "0"));
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            a.put(args[i], args[i + 1]);
-        }
+        Map<String, String> a = BenchOptions.parse(args,
+                Map.of("--nodes", "10000", "--edges", "50000", "--victim", "20000",
+                        "--viewers", "50", "--links", "10000", "--ticks", "30", "--distinct", "0"));
         int nodes = Integer.parseInt(a.get("--nodes"));
         int edges = Integer.parseInt(a.get("--edges"));
         int victim = Integer.parseInt(a.get("--victim"));

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -17,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.glouglou.module.network.graph.NetworkGraphSide;
+import org.glouglou.server.bench.BenchOptions;
 import org.glouglou.spi.ModuleRegistry;
 import org.glouglou.viewer.ViewerConnection;
 import org.glouglou.viewer.ViewerTrust;
@@ -45,11 +45,9 @@ public final class TlsFanoutBench {
             viewers(Integer.parseInt(args[1]), args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
             return;
         }
-        Map<String, String> a = new HashMap<>(Map.of("--nodes", "10000", "--edges", "50000", "--victim", "20000",
-                "--viewers", "50", "--links", "10000", "--ticks", "50", "--viewer-heap", "6g"));
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            a.put(args[i], args[i + 1]);
-        }
+        Map<String, String> a = BenchOptions.parse(args,
+                Map.of("--nodes", "10000", "--edges", "50000", "--victim", "20000",
+                        "--viewers", "50", "--links", "10000", "--ticks", "50", "--viewer-heap", "6g"));
         int nodes = Integer.parseInt(a.get("--nodes"));
         int edges = Integer.parseInt(a.get("--edges"));
         int victim = Integer.parseInt(a.get("--victim"));
