@@ -49,7 +49,7 @@ class InternalModuleCompatibilityTest extends ModuleCompatibilityKit {
                 for (int i = r.nextInt(4); i > 0; i--) {
                     mods.add(new ModuleInfo(1 + r.nextInt(255), text(r, 10), text(r, 5)));
                 }
-                yield new Hello(bytes(r, 32), text(r, 30), text(r, 20), List.copyOf(mods));
+                yield new Hello(bytes(r, 32), r.nextLong(), text(r, 30), text(r, 20), List.copyOf(mods));
             }
             case "CHALLENGE" -> new Challenge(bytes(r, 32), r.nextInt() & 0xFFFFFFFFL, r.nextLong());
             case "AUTH" -> new Auth(bytes(r, 32));
@@ -70,12 +70,28 @@ class InternalModuleCompatibilityTest extends ModuleCompatibilityKit {
                 for (int i = 0; i < path.length; i++) {
                     path[i] = 1 + (r.nextInt() & 0x7FFFFFFFL);
                 }
-                yield new Forward(1 + r.nextInt(100000), r.nextInt() & 0xFFFFFFFFL, r.nextLong() >>> 1,
+                yield new Forward(1 + r.nextInt(100000), r.nextLong(), r.nextLong() >>> 1,
                         r.nextLong() >>> 8, path, bytes(r, r.nextInt(300)));
             }
             case "CLOCK" -> new Clock(r.nextLong() >> r.nextInt(64));
             case "BYE" -> new Bye(r.nextInt(256));
+            case "ACK" -> new Ack(1 + r.nextInt(2), randomRanges(r));
+            case "FORWARD_ACK" -> new ForwardAck(1 + (r.nextInt() & 0x7FFFFFFFL), r.nextLong(), 1 + r.nextInt(2),
+                    randomRanges(r));
             default -> throw new IllegalArgumentException(codec.type().toString());
         };
+    }
+
+    /** 1 to 32 ascending, disjoint ranges, small and huge sequence numbers alike. */
+    static SeqRanges randomRanges(Random r) {
+        int n = 1 + r.nextInt(SeqRanges.MAX_RANGES);
+        long[] b = new long[2 * n];
+        long at = r.nextBoolean() ? 1 + r.nextInt(1000) : 1 + (r.nextLong() >>> 8);
+        for (int i = 0; i < n; i++) {
+            b[2 * i] = at;
+            b[2 * i + 1] = at + r.nextInt(r.nextBoolean() ? 3 : 5000);
+            at = b[2 * i + 1] + 2 + r.nextInt(100);
+        }
+        return new SeqRanges(b);
     }
 }

@@ -42,7 +42,7 @@ public final class VectorGenerator {
         VectorFile hs = new VectorFile(r, "Handshake records travel unsealed, one record a datagram (spec 5.2).",
                 null);
         hs.good("HELLO from probe 7", PROBE, 0, 0, List.of(new TimedEvent(PROBE, T0, new Hello(seq(32, 0),
-                "edge-router", "glouglou-probe 0.1", List.of(new ModuleInfo(1, "network", "1.0"))))));
+                T0 - 60_000_000, "edge-router", "glouglou-probe 0.1", List.of(new ModuleInfo(1, "network", "1.0"))))));
         hs.good("CHALLENGE assigning session 0x01020304", PROBE, 0x01020304L, 0, List.of(new TimedEvent(PROBE, T0
                 + 1500, new Challenge(seq(32, 0x40), 0x01020304L, Challenge.tagOf(seq(32, 0))))));
         hs.good("AUTH", PROBE, 0x01020304L, 0, List.of(new TimedEvent(PROBE, T0 + 3000, new Auth(seq(32, 0x80)))));
@@ -90,6 +90,11 @@ public final class VectorGenerator {
                 new TimedEvent(PROBE, T0 + 4000, new AuthOk(seq(32, 0x60), 10))));
         down.good("PONG answering PING 42", PROBE, 0x01020304L, 2, List.of(new TimedEvent(PROBE, T0 + 250_500,
                 new Pong(42))));
+        down.good("PONG with the acknowledgements: 1 to 40 durable, 41 to 44 received", PROBE, 0x01020304L, 3,
+                List.of(new TimedEvent(PROBE, T0 + 500_500, new Pong(43)), new TimedEvent(PROBE, T0 + 500_500,
+                        new Ack(Ack.DURABLE, SeqRanges.of(1, 40))),
+                        new TimedEvent(PROBE, T0 + 500_500, new Ack(
+                                Ack.RECEIVED, SeqRanges.of(41, 44)))));
         down.write(dir.resolve("sealed-downstream.json"));
 
         VectorFile bad = new VectorFile(r, "Malformed datagrams: dropped whole, or records skipped by length"
@@ -133,7 +138,10 @@ public final class VectorGenerator {
                 "packets_captured", 5L)))));
         byte[] innerRecords = Arrays.copyOfRange(inner, ProtocolConstants.HEADER_LENGTH, inner.length);
         fwd.good("relay 3 forwards probe 9's datagram 77", 3, 0x11111111L, 1, List.of(new TimedEvent(3, T0 + 10,
-                new Forward(9, 0x0A0B0C0DL, 77, T0, new long[]{3}, innerRecords))));
+                new Forward(9, T0 - 3_600_000_000L, 77, T0, new long[]{3}, innerRecords))));
+        fwd.good("the server acknowledges probe 9's datagrams 70 to 77 and 79 as durable, through relay 3", 3,
+                0x11111111L, 1, List.of(new TimedEvent(3, T0 + 200_000, new ForwardAck(9, T0 - 3_600_000_000L,
+                        Ack.DURABLE, new SeqRanges(new long[]{70, 77, 79, 79})))));
         fwd.write(dir.resolve("forward.json"));
 
         Transcript t = new Transcript(PROBE, 0x01020304L, seq(32, 0), seq(32, 0x40), HandshakeCrypto.sha256(

@@ -20,8 +20,8 @@ import org.glouglou.spi.ModuleRegistry;
  * FORWARD records of a downstream relay are re-wrapped one by one by the caller, not copied here. Stateless.
  */
 final class ForwardPacker {
-    /** FORWARD body without path and records: origin probe(4) session(4) sequence(8) base time(8) hop count(1). */
-    static final int FORWARD_FIXED = 4 + 4 + 8 + 8 + 1;
+    /** FORWARD body without path and records: origin probe(4) boot(8) sequence(8) base time(8) hop count(1). */
+    static final int FORWARD_FIXED = 4 + 8 + 8 + 8 + 1;
 
     /** The records-length varint: 3 bytes hold any length below 2^21, far above a datagram. */
     static final int LENGTH_VARINT = 3;
@@ -73,9 +73,9 @@ final class ForwardPacker {
      * as they were. A record that cannot be cut (unknown module, one event larger than a part) is dropped and
      * counted.
      */
-    static Result pack(long originProbe, long originSession, long originSequence, long originBaseTime, long[] path,
+    static Result pack(long originProbe, long originBoot, long originSequence, long originBaseTime, long[] path,
             ByteBuf records, int maxDatagram, ModuleRegistry registry) {
-        Parts out = new Parts(originProbe, originSession, originSequence, originBaseTime, path, room(maxDatagram,
+        Parts out = new Parts(originProbe, originBoot, originSequence, originBaseTime, path, room(maxDatagram,
                 path.length));
         int i = records.readerIndex();
         int end = records.writerIndex();
@@ -154,7 +154,7 @@ final class ForwardPacker {
     /** The FORWARD parts being built for one origin datagram. */
     private static final class Parts {
         final long probe;
-        final long session;
+        final long boot;
         final long sequence;
         final long base;
         final long[] path;
@@ -163,9 +163,9 @@ final class ForwardPacker {
         final ByteBuf part;
         byte[] clock;
 
-        Parts(long probe, long session, long sequence, long base, long[] path, int room) {
+        Parts(long probe, long boot, long sequence, long base, long[] path, int room) {
             this.probe = probe;
-            this.session = session;
+            this.boot = boot;
             this.sequence = sequence;
             this.base = base;
             this.path = path;
@@ -180,7 +180,7 @@ final class ForwardPacker {
         /** Appends one whole record, starting a new part when needed; false if it does not fit even a new part. */
         boolean add(ByteBuf src, int at, int length, boolean isClock) {
             if (part.readableBytes() + length > room && part.readableBytes() > 0) {
-                parts.add(forward(probe, session, sequence, base, path, part));
+                parts.add(forward(probe, boot, sequence, base, path, part));
                 part.clear();
                 if (clock != null && !isClock) {
                     part.writeBytes(clock); // the events of the next part keep their time
@@ -199,16 +199,16 @@ final class ForwardPacker {
 
         List<Forward> finish() {
             if (part.readableBytes() > 0 || parts.isEmpty()) {
-                parts.add(forward(probe, session, sequence, base, path, part));
+                parts.add(forward(probe, boot, sequence, base, path, part));
             }
             return parts;
         }
     }
 
-    private static Forward forward(long probe, long session, long sequence, long base, long[] path, ByteBuf part) {
+    private static Forward forward(long probe, long boot, long sequence, long base, long[] path, ByteBuf part) {
         byte[] b = new byte[part.readableBytes()];
         part.getBytes(part.readerIndex(), b);
-        return new Forward(probe, session, sequence, base, path, b);
+        return new Forward(probe, boot, sequence, base, path, b);
     }
 
     /** {@code path} with {@code hop} appended. */

@@ -96,7 +96,7 @@ public final class RelayCore implements ReceiverSessions.Handler {
     @Override
     public void onPayload(Session session, DatagramHeader header, ByteBuf records) {
         datagramsIn.increment();
-        ForwardPacker.Result r = ForwardPacker.pack(session.probeId(), session.sessionId(), header.sequence(), header
+        ForwardPacker.Result r = ForwardPacker.pack(session.probeId(), session.boot(), header.sequence(), header
                 .baseTimeMicros(), ownPath, records, maxDatagram, registry);
         droppedRecords.add(r.droppedRecords());
         emit(r);
@@ -129,7 +129,7 @@ public final class RelayCore implements ReceiverSessions.Handler {
             countDrop("forward_path_too_long", nested);
             return;
         }
-        ForwardPacker.Result r = ForwardPacker.pack(f.originProbe(), f.originSession(), f.originSequence(), f
+        ForwardPacker.Result r = ForwardPacker.pack(f.originProbe(), f.originBoot(), f.originSequence(), f
                 .originBaseTime(), ForwardPacker.append(path, relayId), Unpooled.wrappedBuffer(f.records()),
                 maxDatagram, registry);
         droppedRecords.add(r.droppedRecords());

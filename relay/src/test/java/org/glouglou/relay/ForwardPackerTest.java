@@ -70,7 +70,7 @@ class ForwardPackerTest {
         List<Timed> got = new ArrayList<>();
         for (Forward f : r.parts()) {
             assertEquals(7, f.originProbe());
-            assertEquals(99, f.originSession());
+            assertEquals(99, f.originBoot());
             assertEquals(42, f.originSequence(), "every part keeps the origin coordinates");
             assertEquals(p.baseTimeMicros(), f.originBaseTime());
             assertArrayEquals(new long[]{100}, f.path());

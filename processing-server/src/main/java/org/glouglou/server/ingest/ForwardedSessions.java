@@ -186,7 +186,7 @@ public final class ForwardedSessions {
             refuse("own_origin", via, f); // a relay's own events travel in its own session, never forwarded
             return;
         }
-        Origin o = origin(entry, f.originSession(), nowMillis);
+        Origin o = origin(entry, f.originBoot(), nowMillis);
         o.lastSeenMillis = nowMillis;
         o.via = via.probeId();
         o.path = join(path); // the latest route: it changes when a relay fails over

@@ -13,6 +13,8 @@ public final class ReplayWindow {
     private final long[] bits = new long[WORDS];
     private long highest;
     private long accepted;
+    /** The first number accepted less one: a session may start anywhere in its sender's boot (spec 5.8). */
+    private long base = -1;
 
     /** True if {@code seq} may be accepted: positive, not seen, not too old. Changes nothing. */
     public boolean check(long seq) {
@@ -30,6 +32,9 @@ public final class ReplayWindow {
 
     /** Marks {@code seq} seen; call only after {@link #check} passed and the datagram authenticated. */
     public void update(long seq) {
+        if (base < 0) {
+            base = seq - 1;
+        }
         if (seq > highest) {
             long from = highest >>> 6;
             long to = seq >>> 6;
@@ -51,8 +56,11 @@ public final class ReplayWindow {
         return accepted;
     }
 
-    /** Datagrams lost in transit: sequence numbers up to the highest that never arrived (late arrivals reduce it). */
+    /**
+     * Sequence numbers skipped in transit: from the first accepted to the highest, those that never arrived (late
+     * arrivals reduce it). A datagram sent again arrives under a new number, so this counts gaps, not data lost.
+     */
     public long lost() {
-        return highest - accepted;
+        return base < 0 ? 0 : Math.max(0, highest - base - accepted);
     }
 }

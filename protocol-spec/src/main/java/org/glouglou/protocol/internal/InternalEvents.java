@@ -20,6 +20,8 @@ public final class InternalEvents {
     public static final EventType FORWARD = new EventType(0, 10, "FORWARD");
     public static final EventType CLOCK = new EventType(0, 11, "CLOCK");
     public static final EventType BYE = new EventType(0, 12, "BYE");
+    public static final EventType ACK = new EventType(0, 13, "ACK");
+    public static final EventType FORWARD_ACK = new EventType(0, 14, "FORWARD_ACK");
 
     private InternalEvents() {
     }
@@ -28,8 +30,11 @@ public final class InternalEvents {
     public record ModuleInfo(int id, String name, String version) {
     }
 
-    /** Probe to receiver, unsealed: opens a session. */
-    public record Hello(byte[] clientNonce, String probeName, String software, List<ModuleInfo> modules)
+    /**
+     * Probe to receiver, unsealed: opens a session. {@code boot} names this run of the probe (its start time in
+     * microseconds): sequence numbers and connection ids are unique within a boot, across all its sessions (spec 5.8).
+     */
+    public record Hello(byte[] clientNonce, long boot, String probeName, String software, List<ModuleInfo> modules)
             implements
                 Event {
         @Override
@@ -39,8 +44,8 @@ public final class InternalEvents {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Hello h && Arrays.equals(clientNonce, h.clientNonce) && probeName.equals(h.probeName)
-                    && software.equals(h.software) && modules.equals(h.modules);
+            return o instanceof Hello h && Arrays.equals(clientNonce, h.clientNonce) && boot == h.boot
+                    && probeName.equals(h.probeName) && software.equals(h.software) && modules.equals(h.modules);
         }
 
         @Override
@@ -165,11 +170,12 @@ public final class InternalEvents {
     }
 
     /**
-     * Events of another probe carried by a relay (spec 5.6): the origin's identity and datagram coordinates, the
-     * relays it went through (nearest the origin first), and the origin's records as they were in its payload.
+     * Events of another probe carried by a relay (spec 5.6): the origin's identity (probe and boot) and datagram
+     * coordinates, the relays it went through (nearest the origin first), and the origin's records as they were in its
+     * payload.
      */
-    public record Forward(long originProbe, long originSession, long originSequence, long originBaseTime,
-            long[] path, byte[] records) implements Event {
+    public record Forward(long originProbe, long originBoot, long originSequence, long originBaseTime, long[] path,
+            byte[] records) implements Event {
         @Override
         public EventType type() {
             return FORWARD;
@@ -177,7 +183,7 @@ public final class InternalEvents {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Forward f && originProbe == f.originProbe && originSession == f.originSession
+            return o instanceof Forward f && originProbe == f.originProbe && originBoot == f.originBoot
                     && originSequence == f.originSequence && originBaseTime == f.originBaseTime
                     && Arrays.equals(path, f.path) && Arrays.equals(records, f.records);
         }
@@ -189,7 +195,7 @@ public final class InternalEvents {
 
         @Override
         public String toString() {
-            return "Forward[origin=" + originProbe + "/" + originSession + "/" + originSequence + ", path="
+            return "Forward[origin=" + originProbe + "/" + originBoot + "/" + originSequence + ", path="
                     + Arrays.toString(path) + ", " + records.length + " bytes]";
         }
     }
@@ -210,6 +216,98 @@ public final class InternalEvents {
         @Override
         public EventType type() {
             return BYE;
+        }
+    }
+
+    /**
+     * Sequence numbers of one sender's boot, as ascending, disjoint, inclusive ranges {@code [first, last]} (spec 5.8).
+     * {@code bounds} holds first0, last0, first1, last1, ...
+     */
+    public record SeqRanges(long[] bounds) {
+        /** 32 ranges: the acknowledgement of a window of 1024 sequence numbers with up to 31 holes. */
+        public static final int MAX_RANGES = 32;
+
+        public SeqRanges {
+            if (bounds.length == 0 || bounds.length % 2 != 0 || bounds.length / 2 > MAX_RANGES) {
+                throw new IllegalArgumentException(bounds.length / 2 + " ranges: need 1.." + MAX_RANGES);
+            }
+            for (int i = 0; i < bounds.length; i += 2) {
+                if (bounds[i] < 1 || bounds[i + 1] < bounds[i] || i > 0 && bounds[i] <= bounds[i - 1] + 1) {
+                    throw new IllegalArgumentException("ranges must be ascending, disjoint, not adjacent, from 1: "
+                            + Arrays.toString(bounds));
+                }
+            }
+        }
+
+        /** One range. */
+        public static SeqRanges of(long first, long last) {
+            return new SeqRanges(new long[]{first, last});
+        }
+
+        public int count() {
+            return bounds.length / 2;
+        }
+
+        public long first(int i) {
+            return bounds[2 * i];
+        }
+
+        public long last(int i) {
+            return bounds[2 * i + 1];
+        }
+
+        public boolean contains(long seq) {
+            for (int i = 0; i < bounds.length; i += 2) {
+                if (seq >= bounds[i] && seq <= bounds[i + 1]) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SeqRanges r && Arrays.equals(bounds, r.bounds);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bounds);
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < bounds.length; i += 2) {
+                b.append(i == 0 ? "" : ",").append(bounds[i]).append('-').append(bounds[i + 1]);
+            }
+            return b.toString();
+        }
+    }
+
+    /**
+     * Receiver to sender, sealed (spec 5.8): these datagrams of the session's sender (its sequence numbers) were
+     * {@link #RECEIVED} (stop resending on timeout) or are {@link #DURABLE} (every write their events caused is
+     * confirmed by the store: forget them).
+     */
+    public record Ack(int kind, SeqRanges ranges) implements Event {
+        public static final int RECEIVED = 1;
+        public static final int DURABLE = 2;
+
+        @Override
+        public EventType type() {
+            return ACK;
+        }
+    }
+
+    /**
+     * Upstream to relay, sealed (spec 5.8): an {@link Ack} for datagrams of the origin probe's boot that a relay
+     * forwarded; each relay on the way back routes it towards the origin.
+     */
+    public record ForwardAck(long originProbe, long originBoot, int kind, SeqRanges ranges) implements Event {
+        @Override
+        public EventType type() {
+            return FORWARD_ACK;
         }
     }
 }

@@ -37,7 +37,8 @@ public final class InternalModule implements GlouglouModule {
 
     private final List<EventCodec<?>> codecs = List.of(new HelloCodec(), new ChallengeCodec(), new AuthCodec(),
             new AuthOkCodec(), new AuthFailCodec(), new PingCodec(), new PongCodec(), new NoticeCodec(),
-            new StatsCodec(), new ForwardCodec(), new ClockCodec(), new ByeCodec());
+            new StatsCodec(), new ForwardCodec(), new ClockCodec(), new ByeCodec(), new AckCodec(),
+            new ForwardAckCodec());
 
     private InternalModule() {
     }
@@ -64,12 +65,13 @@ public final class InternalModule implements GlouglouModule {
 
     static final class HelloCodec extends BaseEventCodec<Hello> {
         HelloCodec() {
-            super(HELLO, Hello.class, N + 2 * (2 + MAX_NAME) + 1 + MAX_MODULES * (1 + 2 * (1 + MAX_NAME)));
+            super(HELLO, Hello.class, N + 8 + 2 * (2 + MAX_NAME) + 1 + MAX_MODULES * (1 + 2 * (1 + MAX_NAME)));
         }
 
         @Override
         public void encode(Hello e, ByteBuf out) {
             out.writeBytes(e.clientNonce());
+            out.writeLong(e.boot());
             Wire.writeString(out, e.probeName(), MAX_NAME);
             Wire.writeString(out, e.software(), MAX_NAME);
             int n = Math.min(e.modules().size(), MAX_MODULES);
@@ -85,6 +87,7 @@ public final class InternalModule implements GlouglouModule {
         @Override
         public Hello decode(ByteBuf in) throws ProtocolException {
             byte[] nonce = Wire.readBytes(in, N, "client nonce");
+            long boot = Wire.readU64(in, "boot");
             String name = Wire.readString(in, MAX_NAME, "probe name");
             String sw = Wire.readString(in, MAX_NAME, "software");
             int n = Wire.readU8(in, "module count");
@@ -96,12 +99,13 @@ public final class InternalModule implements GlouglouModule {
                 mods.add(new ModuleInfo(Wire.readU8(in, "module id"), Wire.readString(in, MAX_NAME, "module name"),
                         Wire.readString(in, MAX_NAME, "module version")));
             }
-            return new Hello(nonce, name, sw, List.copyOf(mods));
+            return new Hello(nonce, boot, name, sw, List.copyOf(mods));
         }
 
         @Override
         public void writeJson(Hello e, ObjectNode node) {
             node.put("client_nonce", Hex.encode(e.clientNonce()));
+            node.put("boot", e.boot());
             node.put("name", e.probeName());
             node.put("software", e.software());
             ArrayNode a = node.putArray("modules");
@@ -116,7 +120,8 @@ public final class InternalModule implements GlouglouModule {
             for (JsonNode m : node.path("modules")) {
                 mods.add(new ModuleInfo(m.path("id").asInt(), m.path("name").asText(), m.path("version").asText()));
             }
-            return new Hello(Hex.decode(node.path("client_nonce").asText()), node.path("name").asText(),
+            return new Hello(Hex.decode(node.path("client_nonce").asText()), node.path("boot").asLong(), node.path(
+                    "name").asText(),
                     node.path("software").asText(), List.copyOf(mods));
         }
     }
@@ -367,7 +372,7 @@ public final class InternalModule implements GlouglouModule {
         @Override
         public void encode(Forward e, ByteBuf out) {
             out.writeInt((int) e.originProbe());
-            out.writeInt((int) e.originSession());
+            out.writeLong(e.originBoot());
             out.writeLong(e.originSequence());
             out.writeLong(e.originBaseTime());
             out.writeByte(e.path().length);
@@ -384,7 +389,7 @@ public final class InternalModule implements GlouglouModule {
             if (probe == 0) {
                 throw new ProtocolException(DropReason.MALFORMED_RECORD, "origin probe id 0 is reserved");
             }
-            long session = Wire.readU32(in, "origin session");
+            long boot = Wire.readU64(in, "origin boot");
             long seq = Wire.readU64(in, "origin sequence");
             long base = Wire.readU64(in, "origin base time");
             int hops = Wire.readU8(in, "hop count");
@@ -396,12 +401,12 @@ public final class InternalModule implements GlouglouModule {
                 path[i] = Wire.readU32(in, "hop");
             }
             int len = Varint.readBounded(in, in.readableBytes(), "forwarded records length");
-            return new Forward(probe, session, seq, base, path, Wire.readBytes(in, len, "forwarded records"));
+            return new Forward(probe, boot, seq, base, path, Wire.readBytes(in, len, "forwarded records"));
         }
 
         @Override
         public void writeJson(Forward e, ObjectNode node) {
-            node.put("origin_probe", e.originProbe()).put("origin_session", e.originSession())
+            node.put("origin_probe", e.originProbe()).put("origin_boot", e.originBoot())
                     .put("origin_sequence", e.originSequence()).put("origin_base_time", e.originBaseTime());
             ArrayNode p = node.putArray("path");
             for (long hop : e.path()) {
@@ -417,7 +422,7 @@ public final class InternalModule implements GlouglouModule {
             for (int i = 0; i < path.length; i++) {
                 path[i] = p.get(i).asLong();
             }
-            return new Forward(node.path("origin_probe").asLong(), node.path("origin_session").asLong(),
+            return new Forward(node.path("origin_probe").asLong(), node.path("origin_boot").asLong(),
                     node.path("origin_sequence").asLong(), node.path("origin_base_time").asLong(), path,
                     Hex.decode(node.path("records").asText()));
         }
@@ -472,6 +477,148 @@ public final class InternalModule implements GlouglouModule {
         @Override
         public Bye readJson(ObjectNode node) {
             return new Bye(node.path("reason").asInt());
+        }
+    }
+
+    /** Kind byte of ACK and FORWARD_ACK (spec 5.8): 1 received, 2 durable; JSON labels. */
+    static int readAckKind(ByteBuf in) throws ProtocolException {
+        int kind = Wire.readU8(in, "ack kind");
+        if (kind != Ack.RECEIVED && kind != Ack.DURABLE) {
+            throw new ProtocolException(DropReason.MALFORMED_RECORD, "ack kind " + kind + " is neither 1 nor 2");
+        }
+        return kind;
+    }
+
+    static String ackKindLabel(int kind) {
+        return kind == Ack.DURABLE ? "durable" : "received";
+    }
+
+    static int ackKind(String label) {
+        return "durable".equals(label) ? Ack.DURABLE : Ack.RECEIVED;
+    }
+
+    /**
+     * Ranges on the wire (spec 5.8): count u8 (1..32); the first range's first sequence number as a varint, every
+     * later one as the gap from the previous range's last (first - previous last - 2, so ranges never touch); each
+     * range's length less one as a varint.
+     */
+    static void writeRanges(SeqRanges r, ByteBuf out) {
+        out.writeByte(r.count());
+        long prev = 0;
+        for (int i = 0; i < r.count(); i++) {
+            Varint.write(out, i == 0 ? r.first(0) : r.first(i) - prev - 2);
+            Varint.write(out, r.last(i) - r.first(i));
+            prev = r.last(i);
+        }
+    }
+
+    static SeqRanges readRanges(ByteBuf in) throws ProtocolException {
+        int n = Wire.readU8(in, "range count");
+        if (n < 1 || n > SeqRanges.MAX_RANGES) {
+            throw new ProtocolException(DropReason.MALFORMED_RECORD, n + " ranges, must be 1.." + SeqRanges.MAX_RANGES);
+        }
+        long[] b = new long[2 * n];
+        long prev = 0;
+        for (int i = 0; i < n; i++) {
+            long v = Varint.read(in);
+            long len = Varint.read(in);
+            long first = i == 0 ? v : prev + 2 + v;
+            long last = first + len;
+            // unsigned overflow past 2^63 would wrap: sequence numbers never get there (a boot would need 2^63)
+            if (first < 1 || v < 0 || len < 0 || last < first || i > 0 && first <= prev + 1) {
+                throw new ProtocolException(DropReason.MALFORMED_RECORD, "range " + i + " out of order or overflowing");
+            }
+            b[2 * i] = first;
+            b[2 * i + 1] = last;
+            prev = last;
+        }
+        return new SeqRanges(b);
+    }
+
+    static void writeRangesJson(SeqRanges r, ObjectNode node) {
+        ArrayNode a = node.putArray("ranges");
+        for (int i = 0; i < r.count(); i++) {
+            a.addArray().add(r.first(i)).add(r.last(i));
+        }
+    }
+
+    static SeqRanges readRangesJson(ObjectNode node) {
+        JsonNode a = node.path("ranges");
+        long[] b = new long[2 * a.size()];
+        for (int i = 0; i < a.size(); i++) {
+            b[2 * i] = a.get(i).get(0).asLong();
+            b[2 * i + 1] = a.get(i).get(1).asLong();
+        }
+        return new SeqRanges(b);
+    }
+
+    /** 2 + 32 ranges of two 10-byte varints. */
+    static final int MAX_RANGES_BYTES = 1 + SeqRanges.MAX_RANGES * 20;
+
+    static final class AckCodec extends BaseEventCodec<Ack> {
+        AckCodec() {
+            super(ACK, Ack.class, 1 + MAX_RANGES_BYTES);
+        }
+
+        @Override
+        public void encode(Ack e, ByteBuf out) {
+            out.writeByte(e.kind());
+            writeRanges(e.ranges(), out);
+        }
+
+        @Override
+        public Ack decode(ByteBuf in) throws ProtocolException {
+            int kind = readAckKind(in);
+            return new Ack(kind, readRanges(in));
+        }
+
+        @Override
+        public void writeJson(Ack e, ObjectNode node) {
+            node.put("kind", ackKindLabel(e.kind()));
+            writeRangesJson(e.ranges(), node);
+        }
+
+        @Override
+        public Ack readJson(ObjectNode node) {
+            return new Ack(ackKind(node.path("kind").asText()), readRangesJson(node));
+        }
+    }
+
+    static final class ForwardAckCodec extends BaseEventCodec<ForwardAck> {
+        ForwardAckCodec() {
+            super(FORWARD_ACK, ForwardAck.class, 4 + 8 + 1 + MAX_RANGES_BYTES);
+        }
+
+        @Override
+        public void encode(ForwardAck e, ByteBuf out) {
+            out.writeInt((int) e.originProbe());
+            out.writeLong(e.originBoot());
+            out.writeByte(e.kind());
+            writeRanges(e.ranges(), out);
+        }
+
+        @Override
+        public ForwardAck decode(ByteBuf in) throws ProtocolException {
+            long probe = Wire.readU32(in, "origin probe");
+            if (probe == 0) {
+                throw new ProtocolException(DropReason.MALFORMED_RECORD, "origin probe id 0 is reserved");
+            }
+            long boot = Wire.readU64(in, "origin boot");
+            int kind = readAckKind(in);
+            return new ForwardAck(probe, boot, kind, readRanges(in));
+        }
+
+        @Override
+        public void writeJson(ForwardAck e, ObjectNode node) {
+            node.put("origin_probe", e.originProbe()).put("origin_boot", e.originBoot()).put("kind", ackKindLabel(e
+                    .kind()));
+            writeRangesJson(e.ranges(), node);
+        }
+
+        @Override
+        public ForwardAck readJson(ObjectNode node) {
+            return new ForwardAck(node.path("origin_probe").asLong(), node.path("origin_boot").asLong(), ackKind(node
+                    .path("kind").asText()), readRangesJson(node));
         }
     }
 }

@@ -48,6 +48,7 @@ public final class ProbeSession {
     private final String name;
     private final String software;
     private final boolean plain;
+    private final long boot;
 
     private State state = State.IDLE;
     private byte[] clientNonce;
@@ -68,6 +69,13 @@ public final class ProbeSession {
      */
     public ProbeSession(ModuleRegistry registry, long probeId, byte[] secret, String name, String software,
             boolean plain) {
+        this(registry, probeId, secret, name, software, plain, newBoot());
+    }
+
+    /** @param boot this run of the sender (spec 5.8): see {@link #newBoot()} */
+    public ProbeSession(ModuleRegistry registry, long probeId, byte[] secret, String name, String software,
+            boolean plain, long boot) {
+        this.boot = boot;
         this.registry = registry;
         this.decoder = new RecordDecoder(registry);
         this.probeId = probeId;
@@ -86,6 +94,22 @@ public final class ProbeSession {
 
     public long probeId() {
         return probeId;
+    }
+
+    private static final java.util.concurrent.atomic.AtomicLong LAST_BOOT = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * A new boot id: the current time in microseconds, and above every boot made before in this JVM, so that two
+     * senders started in the same microsecond (tests) still get distinct boots.
+     */
+    public static long newBoot() {
+        long now = System.currentTimeMillis() * 1000 + System.nanoTime() / 1000 % 1000;
+        return LAST_BOOT.updateAndGet(last -> Math.max(last + 1, now));
+    }
+
+    /** This run of the sender: sequence numbers and connection ids are unique within it, across sessions. */
+    public long boot() {
+        return boot;
     }
 
     public synchronized State state() {
@@ -131,7 +155,7 @@ public final class ProbeSession {
             }
         }
         PayloadBuilder b = new PayloadBuilder(registry, ProtocolConstants.DEFAULT_MAX_DATAGRAM, 1000);
-        b.add(nowMicros, new Hello(clientNonce, name, software, mods));
+        b.add(nowMicros, new Hello(clientNonce, boot, name, software, mods));
         ByteBuf d = b.finish(probeId, 0, 0, null);
         helloHash = HandshakeCrypto.sha256(payloadOf(d));
         state = State.HELLO_SENT;

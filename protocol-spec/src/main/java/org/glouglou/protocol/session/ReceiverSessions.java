@@ -77,6 +77,14 @@ public final class ReceiverSessions {
         default void onSessionClosed(Session session, String why) {
         }
 
+        /**
+         * Events to send with the PONG that answers a PING of {@code session} (acknowledgements, spec 5.8), or an
+         * empty list. Called on the receive thread, after the datagram's events were delivered.
+         */
+        default List<Event> onPing(Session session) {
+            return List.of();
+        }
+
         /** A datagram to send back to {@code to}. */
         void reply(ByteBuf datagram, InetSocketAddress to);
     }
@@ -121,6 +129,14 @@ public final class ReceiverSessions {
         /** The name in the receiver's secrets file (never the one the probe claims). */
         public String probeName() {
             return probeName;
+        }
+
+        /**
+         * The sender's boot from its HELLO (spec 5.8): with the probe id, what names its connection ids and sequence
+         * numbers across sessions. In plain mode (no HELLO) the session id stands for it.
+         */
+        public long boot() {
+            return hello != null ? hello.boot() : sessionId;
         }
 
         /** The probe's HELLO: the name it claims, its software and modules. Null in plain mode. */
@@ -194,6 +210,23 @@ public final class ReceiverSessions {
         return sessions.values();
     }
 
+    /**
+     * A sealed datagram of {@code events} down {@code session} (unsolicited acknowledgements, notices), for
+     * {@link Handler#reply}; null for a plain session, which gets no replies. Events that do not fit one datagram are
+     * left out: send fewer.
+     */
+    public ByteBuf seal(Session session, List<Event> events, long nowMillis) {
+        if (session.plain() || events.isEmpty()) {
+            return null;
+        }
+        for (Event e : events) {
+            if (!replyBuilder.add(nowMillis * 1000, e)) {
+                break;
+            }
+        }
+        return session.sealDown(replyBuilder);
+    }
+
     /** The newest established session of a probe, or null. */
     public Session current(long probeId) {
         return current.get(probeId);
@@ -254,6 +287,7 @@ public final class ReceiverSessions {
         handler.onPayload(s, h, d.slice());
         List<Event> replies = new ArrayList<>(0);
         boolean[] bye = new boolean[1];
+        boolean[] ping = new boolean[1];
         int n = decoder.decode(d, h.baseTimeMicros(), new RecordDecoder.Listener() {
             @Override
             public void onEvent(long t, Event e) {
@@ -264,6 +298,7 @@ public final class ReceiverSessions {
                 }
                 if (e instanceof InternalEvents.Ping p) {
                     replies.add(new InternalEvents.Pong(p.nonce()));
+                    ping[0] = true;
                 } else if (e instanceof InternalEvents.Bye) {
                     bye[0] = true;
                     close(s, "probe said BYE", handler);
@@ -280,6 +315,9 @@ public final class ReceiverSessions {
             }
         });
         s.events += n;
+        if (ping[0] && !s.plain() && !bye[0]) {
+            replies.addAll(handler.onPing(s));
+        }
         if (!replies.isEmpty() && !s.plain() && !bye[0]) {
             for (Event e : replies) {
                 replyBuilder.add(now * 1000, e);

@@ -168,7 +168,7 @@ class ReceiverSessionsFuzzTest {
     static byte[] handshake(ReceiverSessions rx, Checker c, long now) throws ProtocolException {
         byte[] nonce = HandshakeCrypto.nonce();
         PayloadBuilder b = new PayloadBuilder(REGISTRY, ProtocolConstants.DEFAULT_MAX_DATAGRAM, 1000);
-        b.add(now * 1000, new Hello(nonce, "fuzz", "fuzz", List.of()));
+        b.add(now * 1000, new Hello(nonce, 1, "fuzz", "fuzz", List.of()));
         ByteBuf hello = b.finish(PROBE, 0, 0, null);
         byte[] payload = new byte[hello.readableBytes() - ProtocolConstants.HEADER_LENGTH];
         hello.getBytes(ProtocolConstants.HEADER_LENGTH, payload);
