@@ -13,7 +13,10 @@ public final class ReplayWindow {
     private final long[] bits = new long[WORDS];
     private long highest;
     private long accepted;
-    /** The first number accepted less one: a session may start anywhere in its sender's boot (spec 5.8). */
+    /**
+     * The lowest number accepted less one: a session may start anywhere in its sender's boot (spec 5.8), so gaps count
+     * from there, not from 1.
+     */
     private long base = -1;
 
     /** True if {@code seq} may be accepted: positive, not seen, not too old. Changes nothing. */
@@ -32,7 +35,7 @@ public final class ReplayWindow {
 
     /** Marks {@code seq} seen; call only after {@link #check} passed and the datagram authenticated. */
     public void update(long seq) {
-        if (base < 0) {
+        if (base < 0 || seq - 1 < base) {
             base = seq - 1;
         }
         if (seq > highest) {
@@ -61,6 +64,6 @@ public final class ReplayWindow {
      * arrivals reduce it). A datagram sent again arrives under a new number, so this counts gaps, not data lost.
      */
     public long lost() {
-        return base < 0 ? 0 : Math.max(0, highest - base - accepted);
+        return base < 0 ? 0 : highest - base - accepted;
     }
 }
