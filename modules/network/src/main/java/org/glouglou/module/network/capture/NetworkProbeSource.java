@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntSupplier;
+import org.glouglou.module.network.NetworkEvents.Reason;
 import org.glouglou.module.network.flow.FlowConfig;
 import org.glouglou.spi.ConfigException;
 import org.glouglou.spi.EventSink;
@@ -14,7 +15,8 @@ import org.glouglou.spi.ProbeSource;
 /**
  * The network module's probe source: packets from a live interface (through libpcap) or a capture file (read in
  * Java) go through one {@link PacketPipeline}. The capture handle or file is opened before the privilege drop; packets
- * are decoded only after it.
+ * are decoded only after it. {@link #stop()} makes {@link #run} end every open flow (DELCONN reason shutdown, spec 5.7)
+ * before it returns.
  */
 public final class NetworkProbeSource implements ProbeSource {
     /** 4096: packets read between checks of stop(); a few hundred microseconds of work. */
@@ -60,14 +62,17 @@ public final class NetworkProbeSource implements ProbeSource {
             } finally {
                 file.close();
             }
-            p.finish();
+            // stopped half-way (SIGTERM): the open flows end as the probe stops, not as the file ends
+            p.finish(file.ended() ? Reason.END : Reason.SHUTDOWN);
         } else if (live != null) {
             try {
                 live.run(p, () -> stopped);
             } finally {
                 live.close();
             }
-            p.finish();
+            // a live capture ends only when the probe stops: every open flow ends with reason shutdown, now
+            p.advance(System.currentTimeMillis() * 1000);
+            p.finish(Reason.SHUTDOWN);
         } else {
             throw new IllegalStateException("run() before openPrivileged()");
         }

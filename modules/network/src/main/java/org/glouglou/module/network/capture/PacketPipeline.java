@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.function.IntSupplier;
 import java.util.Map;
 import org.glouglou.module.network.NetworkEvents.Name;
+import org.glouglou.module.network.NetworkEvents.Reason;
 import org.glouglou.module.network.NetworkEvents.Trace;
 import org.glouglou.module.network.dns.DnsResponseParser;
 import org.glouglou.module.network.dns.NameCache;
@@ -137,9 +138,14 @@ public final class PacketPipeline implements PacketHandler {
         flows.advance(ts);
     }
 
-    /** End of input: every open flow ends. */
+    /** End of input: every open flow ends (DELCONN reason end). */
     public void finish() {
-        flows.finish(lastTs == Long.MIN_VALUE ? 0 : lastTs);
+        finish(Reason.END);
+    }
+
+    /** Every open flow ends now: {@code reason} end at the end of a file, shutdown when the probe stops. */
+    public void finish(Reason reason) {
+        flows.finish(lastTs == Long.MIN_VALUE ? 0 : lastTs, reason);
     }
 
     public long packets() {

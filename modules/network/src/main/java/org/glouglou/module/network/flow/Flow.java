@@ -16,11 +16,6 @@ public final class Flow extends FlowTable.Key {
     long srcBytes;
     long dstPkts;
     long dstBytes;
-    // totals already reported in DATA
-    long repSrcPkts;
-    long repSrcBytes;
-    long repDstPkts;
-    long repDstBytes;
     long last;
     boolean dirty;
     boolean removed;

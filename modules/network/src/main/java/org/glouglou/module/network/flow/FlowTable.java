@@ -15,8 +15,10 @@ import org.glouglou.spi.EventSink;
 /**
  * Flows keyed by the outer 5-tuple, direction-independent (the source is the side of the first packet), driven by
  * packet time so that offline replay is deterministic. Emits NEWCONN on a flow's first packet, DATA once per tick per
- * flow with traffic (per-direction deltas), and DELCONN with totals on TCP close, idle timeout, eviction or end of
- * input. Bounded: beyond {@link FlowConfig#maxFlows()} the least recently active flow is evicted.
+ * flow with traffic (per-direction totals since NEWCONN, spec 4.1), and DELCONN with the final totals on TCP close,
+ * idle timeout, eviction, end of input or shutdown. Connection ids count from 1 and are never reused by a table, so
+ * they are unique within the probe's boot (one table per capture source). Bounded: beyond
+ * {@link FlowConfig#maxFlows()} the least recently active flow is evicted.
  */
 public final class FlowTable {
     private static final int TCP = 6;
@@ -119,6 +121,7 @@ public final class FlowTable {
     private long endedRst;
     private long endedIdle;
     private long endedEnd;
+    private long endedShutdown;
 
     public FlowTable(FlowConfig cfg, EventSink sink) {
         this(cfg, sink, () -> 0);
@@ -218,16 +221,9 @@ public final class FlowTable {
     }
 
     private void tick(long at) {
-        if (!closing.isEmpty()) {
-            for (Flow f : closing) {
-                if (!f.removed) {
-                    end(f, f.closing, at);
-                }
-            }
-            closing.clear();
-        }
-        // when the sender falls behind, report traffic every 2^backlog ticks: the deltas of the skipped ticks add up
-        // in the flow, so nothing is lost, there are just fewer, larger DATA events
+        endClosing(at);
+        // when the sender falls behind, report traffic every 2^backlog ticks: DATA carries totals, so the skipped
+        // ticks' traffic is in the next one and nothing is lost, there are just fewer DATA events
         int level = Math.min(MAX_BACKLOG_LEVEL, Math.max(0, backlog.getAsInt()));
         if ((ticks++ & ((1L << level) - 1)) == 0) {
             for (Flow f : dirty) {
@@ -240,6 +236,22 @@ public final class FlowTable {
         } else {
             coalescedTicks++;
         }
+        endIdle(at);
+    }
+
+    /** Ends the flows whose TCP close (FIN, RST) was seen, before their DATA: DELCONN's totals carry the tick. */
+    private void endClosing(long at) {
+        if (!closing.isEmpty()) {
+            for (Flow f : closing) {
+                if (!f.removed) {
+                    end(f, f.closing, at);
+                }
+            }
+            closing.clear();
+        }
+    }
+
+    private void endIdle(long at) {
         for (int l = 0; l < 4; l++) {
             long lim = at - idle[l];
             Flow f;
@@ -250,16 +262,9 @@ public final class FlowTable {
     }
 
     private void data(Flow f, long at) {
-        long sp = f.srcPkts - f.repSrcPkts;
-        long dp = f.dstPkts - f.repDstPkts;
-        if (sp == 0 && dp == 0) {
-            return;
-        }
-        sink.emit(at, new Data(f.conn, sp, f.srcBytes - f.repSrcBytes, dp, f.dstBytes - f.repDstBytes, f.flowKey));
-        f.repSrcPkts = f.srcPkts;
-        f.repSrcBytes = f.srcBytes;
-        f.repDstPkts = f.dstPkts;
-        f.repDstBytes = f.dstBytes;
+        // cumulative totals since NEWCONN (spec 4.1): a DATA lost, repeated or overtaken changes no total at the
+        // receiver, which adds only the growth over the largest counts it has seen
+        sink.emit(at, new Data(f.conn, f.srcPkts, f.srcBytes, f.dstPkts, f.dstBytes, f.flowKey));
     }
 
     private void end(Flow f, Reason r, long at) {
@@ -274,6 +279,7 @@ public final class FlowTable {
             case RST -> endedRst++;
             case IDLE -> endedIdle++;
             case EVICTED -> evicted++;
+            case SHUTDOWN -> endedShutdown++;
             default -> endedEnd++;
         }
     }
@@ -290,18 +296,30 @@ public final class FlowTable {
         }
     }
 
-    /** End of input: runs the last tick and ends every open flow (END, or FIN/RST for those already closing). */
+    /** End of input: ends every open flow (END, or FIN/RST for those already closing). */
     public void finish(long now) {
-        if (nextTick != Long.MIN_VALUE) {
-            tick(Math.max(now, nextTick));
-        }
-        long at = Math.max(now, nextTick == Long.MIN_VALUE ? now : nextTick);
+        finish(now, Reason.END);
+    }
+
+    /**
+     * Ends every open flow at the end of the current tick: those already closing with their FIN or RST, those idle
+     * past their timeout with IDLE, the others with {@code reason} (END at the end of a capture file, SHUTDOWN when the
+     * probe stops). No DATA in this last tick: every flow gets a DELCONN, whose totals carry it.
+     */
+    public void finish(long now, Reason reason) {
+        long at = nextTick == Long.MIN_VALUE ? now : Math.max(now, nextTick);
+        endClosing(at);
+        endIdle(at);
         for (int l = 0; l < 4; l++) {
             Flow f;
             while ((f = heads[l]) != null) {
-                end(f, Reason.END, at);
+                end(f, reason, at);
             }
         }
+        for (Flow f : dirty) {
+            f.dirty = false;
+        }
+        dirty.clear();
     }
 
     private void append(Flow f) {
@@ -364,6 +382,7 @@ public final class FlowTable {
         m.put("flows_ended_rst", endedRst);
         m.put("flows_ended_idle", endedIdle);
         m.put("flows_ended_end", endedEnd);
+        m.put("flows_ended_shutdown", endedShutdown);
         m.put("ticks_coalesced", coalescedTicks);
         return m;
     }

@@ -84,23 +84,24 @@ class NetworkGroundTruthIT {
         }
         Run r = run(file);
         Map<Tuple, long[]> got = new HashMap<>();
-        Map<Long, long[]> dataSums = new HashMap<>();
+        Map<Long, long[]> lastData = new HashMap<>();
         Set<Long> open = new HashSet<>();
         for (Event e : r.events) {
             if (e instanceof NewConn n) {
                 assertTrue(open.add(n.conn()), "conn id reused: " + n);
             } else if (e instanceof Data d) {
                 assertTrue(open.contains(d.conn()), "DATA before NEWCONN or after DELCONN: " + d);
-                long[] s = dataSums.computeIfAbsent(d.conn(), k -> new long[4]);
-                s[0] += d.srcPkts();
-                s[1] += d.srcBytes();
-                s[2] += d.dstPkts();
-                s[3] += d.dstBytes();
+                // cumulative (spec 4.1): each DATA's totals at least the previous one's
+                long[] now = {d.srcPkts(), d.srcBytes(), d.dstPkts(), d.dstBytes()};
+                long[] s = lastData.put(d.conn(), now);
+                for (int i = 0; s != null && i < 4; i++) {
+                    assertTrue(now[i] >= s[i], "DATA of " + d.flow() + " went backwards");
+                }
             } else if (e instanceof DelConn d) {
                 assertTrue(open.remove(d.conn()), "DELCONN without NEWCONN: " + d);
-                long[] s = dataSums.get(d.conn());
+                long[] s = lastData.get(d.conn());
                 if (s != null) {
-                    // DATA reports the ticks before the close; DELCONN's totals add the last one (spec 4.1)
+                    // DATA reports the totals before the close's tick; DELCONN's include it (spec 4.1)
                     long[] total = {d.srcPkts(), d.srcBytes(), d.dstPkts(), d.dstBytes()};
                     for (int i = 0; i < 4; i++) {
                         assertTrue(s[i] <= total[i], "DATA of " + d.flow() + " reports more than its DELCONN");

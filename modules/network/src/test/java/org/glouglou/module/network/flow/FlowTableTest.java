@@ -53,18 +53,47 @@ class FlowTableTest {
     }
 
     @Test
-    void dataOncePerTickWithDeltasThatSumToTheTotals() {
+    void dataOncePerTickWithTotalsSinceNewconn() {
         udp(1_000_000, A, 1, B, 2, 10);
         udp(1_050_000, A, 1, B, 2, 10);
         udp(1_150_000, B, 2, A, 1, 30); // next tick: the first tick's DATA goes out at 1.1 s
         udp(1_160_000, A, 1, B, 2, 10);
-        t.finish(1_160_000);
+        t.advance(1_200_000); // the second tick's DATA
+        udp(1_450_000, A, 1, B, 2, 10);
+        t.finish(1_450_000);
         List<Data> data = of(Data.class);
-        assertEquals(2, data.size());
+        assertEquals(2, data.size(), "no DATA in the tick that ends the flow: " + data);
         assertEquals(new Data(1, 2, 20, 0, 0, data.get(0).flow()), data.get(0));
         assertEquals(1_100_000L, at.get(ev.indexOf(data.get(0))));
-        assertEquals(new Data(1, 1, 10, 1, 30, data.get(0).flow()), data.get(1));
-        assertEquals(new DelConn(1, Reason.END, 3, 30, 1, 30, data.get(0).flow()), of(DelConn.class).get(0));
+        assertEquals(new Data(1, 3, 30, 1, 30, data.get(0).flow()), data.get(1), "cumulative, never a delta");
+        assertEquals(new DelConn(1, Reason.END, 4, 40, 1, 30, data.get(0).flow()), of(DelConn.class).get(0));
+        assertEquals(1_500_000L, at.get(ev.indexOf(of(DelConn.class).get(0))), "at the end of the last tick");
+    }
+
+    @Test
+    void aQuietTickSendsNoDataAndConnIdsAreNeverReused() {
+        udp(1_000_000, A, 1, B, 2, 10);
+        t.advance(1_300_000); // one DATA for the first tick; the quiet ones send nothing
+        assertEquals(1, of(Data.class).size());
+        tcp(1_300_001, A, 1000, B, 80, 40, RST);
+        t.advance(1_400_000);
+        tcp(1_400_001, A, 1000, B, 80, 40, SYN); // the same 5-tuple again: a new flow, a new id
+        udp(1_400_002, A, 3, C, 4, 10);
+        t.finish(1_500_000);
+        assertEquals(List.of(1L, 2L, 3L, 4L), of(NewConn.class).stream().map(NewConn::conn).toList());
+        assertEquals(4, of(DelConn.class).stream().map(DelConn::conn).distinct().count());
+    }
+
+    @Test
+    void shutdownEndsEveryOpenFlowWithItsReason() {
+        tcp(0, A, 1000, B, 80, 40, SYN);
+        udp(1, A, 5, B, 6, 30);
+        tcp(2, B, 80, A, 1000, 40, RST);
+        t.finish(50_000, Reason.SHUTDOWN);
+        assertEquals(List.of(Reason.RST, Reason.SHUTDOWN), of(DelConn.class).stream().map(DelConn::reason).toList());
+        assertTrue(of(Data.class).isEmpty(), "DELCONN's totals carry the last tick");
+        assertEquals(1, t.stats().get("flows_ended_shutdown"));
+        assertEquals(0, t.size());
     }
 
     @Test
@@ -98,9 +127,9 @@ class FlowTableTest {
         assertEquals(Reason.FIN, d.reason());
         assertEquals(4, d.srcPkts());
         assertEquals(2, d.dstPkts());
-        // no last DATA before DELCONN: its totals cover the last tick; DATA reported only what ticks saw
-        long sum = of(Data.class).stream().mapToLong(x -> x.srcPkts() + x.dstPkts()).sum();
-        assertEquals(5, sum, "the last ACK travels only in DELCONN's totals");
+        // no last DATA before DELCONN: its totals cover the last tick
+        Data last = of(Data.class).get(of(Data.class).size() - 1);
+        assertEquals(5, last.srcPkts() + last.dstPkts(), "the last ACK travels only in DELCONN's totals");
     }
 
     @Test
@@ -157,7 +186,7 @@ class FlowTableTest {
         assertEquals(0, t.size());
     }
 
-    /** When the sender is behind (backlog n), DATA goes out every 2^n ticks with the summed deltas; totals hold. */
+    /** When the sender is behind (backlog n), DATA goes out every 2^n ticks, with the totals so far. */
     @Test
     void backlogCoalescesDataWithoutLosingTraffic() {
         int[] level = {0};
@@ -169,10 +198,11 @@ class FlowTableTest {
         t.advance(2_700_000);
         List<Data> data = of(Data.class);
         assertTrue(data.size() <= 5, "16 ticks of traffic at backlog 2 give at most every 4th tick: " + data.size());
-        for (Data d : data.subList(1, data.size())) {
-            assertTrue(d.srcPkts() >= 3, "each DATA sums the skipped ticks: " + d);
+        for (int i = 1; i < data.size(); i++) {
+            assertTrue(data.get(i).srcPkts() - data.get(i - 1).srcPkts() >= 3, "each DATA covers the skipped ticks: "
+                    + data);
         }
-        assertTrue(data.stream().mapToLong(Data::srcPkts).sum() <= 16);
+        assertTrue(data.get(data.size() - 1).srcPkts() <= 16);
         t.finish(3_000_000);
         assertEquals(16, of(DelConn.class).get(0).srcPkts());
         assertTrue(t.stats().get("ticks_coalesced") > 0);
