@@ -178,20 +178,131 @@ class SessionHandshakeTest {
         assertEquals(3, rx.current(5).lost());
     }
 
+    /** Events a probe session hands out, and what it skipped. */
+    static final class Heard implements RecordDecoder.Listener {
+        final List<Event> events = new ArrayList<>();
+        final List<DropReason> skipped = new ArrayList<>();
+
+        @Override
+        public void onEvent(long t, Event e) {
+            events.add(e);
+        }
+
+        @Override
+        public void onSkipped(DropReason r, String detail) {
+            skipped.add(r);
+        }
+    }
+
     @Test
-    void serverRestartMakesTheProbeRehandshake() throws ProtocolException {
+    void serverRestartSendsAnExpiredHintThatChangesNothingButIsHandedOn() throws ProtocolException {
         ReceiverSessions rx = receiver();
         Recorder rec = new Recorder();
         ProbeSession p = establish(rx, rec, secret);
         p.receive(rec.lastReply(), 3, null);
+        long sid = p.sessionId();
         ReceiverSessions restarted = receiver();
         PayloadBuilder b = new PayloadBuilder(registry, 1200, 1000);
         b.add(1, new InternalEvents.Notice(6, "after restart"));
         Recorder rec2 = new Recorder();
         restarted.receive(p.seal(b), FROM, 0, rec2);
         assertEquals(List.of(DropReason.UNKNOWN_SESSION), rec2.drops);
-        p.receive(rec2.lastReply(), 5, null);
-        assertEquals(ProbeSession.State.IDLE, p.state(), "the EXPIRED hint sends the probe back to HELLO");
+        Heard heard = new Heard();
+        assertNull(p.receive(rec2.lastReply(), 5, heard));
+        assertEquals(ProbeSession.State.ESTABLISHED, p.state(), "AUTH_FAIL is unauthenticated: only silence ends"
+                + " a session (spec 5.7)");
+        assertEquals(sid, p.sessionId());
+        assertEquals(1, heard.events.size(), "the hint goes to the uplink, which PINGs");
+        assertEquals(InternalEvents.AuthFail.EXPIRED, ((InternalEvents.AuthFail) heard.events.get(0)).code());
+    }
+
+    @Test
+    void forgedAuthFailChallengeAndByeChangeNothingDuringASession() throws ProtocolException {
+        ReceiverSessions rx = receiver();
+        Recorder rec = new Recorder();
+        ProbeSession p = establish(rx, rec, secret);
+        p.receive(rec.lastReply(), 3, null);
+        long sid = p.sessionId();
+        PayloadBuilder forger = new PayloadBuilder(registry, 1200, 1000);
+        for (int code = 1; code <= 4; code++) {
+            forger.add(10, new InternalEvents.AuthFail(code, "forged"));
+            p.receive(forger.finish(5, code == 3 ? sid : 0, 0, null), 10, new Heard());
+        }
+        forger.add(10, new InternalEvents.Challenge(new byte[32], 77, 0));
+        assertEquals(DropReason.UNSEALED_REFUSED, assertThrows(ProtocolException.class, () -> p.receive(forger.finish(
+                5, 77, 0, null), 11, new Heard())).reason(), "a CHALLENGE is taken only after a HELLO");
+        forger.add(10, new InternalEvents.Bye(InternalEvents.Bye.SHUTDOWN));
+        assertEquals(DropReason.UNSEALED_REFUSED, assertThrows(ProtocolException.class, () -> p.receive(forger.finish(
+                5, sid, 1, null), 12, new Heard())).reason(), "a BYE must be sealed");
+        forger.add(10, new InternalEvents.Bye(InternalEvents.Bye.SHUTDOWN));
+        ByteBuf sealedWithoutKey = forger.finish(5, sid, 2, new org.glouglou.protocol.crypto.SessionCipher(
+                new byte[32]));
+        assertEquals(DropReason.BAD_TAG, assertThrows(ProtocolException.class, () -> p.receive(sealedWithoutKey, 13,
+                new Heard())).reason(), "nor can a BYE be sealed without the session's key");
+        assertTrue(p.established());
+        assertEquals(sid, p.sessionId());
+        assertNull(p.lastFailure(), "a forged message is not even taken as the reason of anything");
+        // and the session goes on: the receiver still opens what the probe seals
+        PayloadBuilder b = new PayloadBuilder(registry, 1200, 1000);
+        b.add(20, new InternalEvents.Notice(6, "still here"));
+        rx.receive(p.seal(b), FROM, 20, rec);
+        assertEquals(List.of(new InternalEvents.Notice(6, "still here")), rec.events);
+    }
+
+    @Test
+    void sequenceNumbersRunOnAcrossSessionsAndTheReceiverTakesThem() throws ProtocolException {
+        ReceiverSessions rx = receiver();
+        Recorder rec = new Recorder();
+        ProbeSession p = establish(rx, rec, secret);
+        p.receive(rec.lastReply(), 3, null);
+        PayloadBuilder b = new PayloadBuilder(registry, 1200, 1000);
+        for (int i = 1; i <= 3; i++) {
+            b.add(i, new InternalEvents.Notice(6, "first " + i));
+            ByteBuf d = p.seal(b);
+            assertEquals(i, ProbeSession.sequenceOf(d));
+            rx.receive(d, FROM, 2, rec);
+        }
+        p.reset(); // the receiver went silent: handshake again, with another receiver this time
+        ReceiverSessions other = receiver();
+        Recorder rec2 = new Recorder();
+        other.receive(p.hello(10), FROM, 10, rec2);
+        other.receive(p.receive(rec2.lastReply(), 11, null), FROM, 11, rec2);
+        p.receive(rec2.lastReply(), 12, null);
+        assertTrue(p.established());
+        b.add(20, new InternalEvents.Notice(6, "second"));
+        ByteBuf d = p.seal(b);
+        assertEquals(4, ProbeSession.sequenceOf(d), "the new session continues the boot's count (spec 5.8)");
+        assertEquals(4, p.sequence());
+        other.receive(d, FROM, 20, rec2);
+        assertEquals(List.of(new InternalEvents.Notice(6, "second")), rec2.events);
+        assertEquals(0, other.current(5).lost(), "a session may start anywhere in its sender's boot");
+        assertEquals(rx.current(5).boot(), other.current(5).boot(), "one boot across both sessions");
+    }
+
+    @Test
+    void acknowledgementsSealedUnderThePreviousSessionAreStillTakenForAWhile() throws ProtocolException {
+        ReceiverSessions rx = receiver();
+        Recorder rec = new Recorder();
+        ProbeSession p = establish(rx, rec, secret);
+        p.receive(rec.lastReply(), 3, null);
+        ReceiverSessions.Session old = rx.current(5);
+        p.reset();
+        ReceiverSessions other = receiver();
+        Recorder rec2 = new Recorder();
+        other.receive(p.hello(10_000), FROM, 10, rec2);
+        other.receive(p.receive(rec2.lastReply(), 11_000, null), FROM, 11, rec2);
+        p.receive(rec2.lastReply(), 12_000, null);
+        assertTrue(p.established());
+        InternalEvents.Ack ack = new InternalEvents.Ack(InternalEvents.Ack.DURABLE, InternalEvents.SeqRanges.of(1, 3));
+        long now = System.currentTimeMillis();
+        Heard heard = new Heard();
+        p.receive(rx.seal(old, List.of(ack, new InternalEvents.Notice(6, "not for the new session")), now), now
+                * 1000, heard);
+        assertEquals(List.of(ack), heard.events, "only the acknowledgements of the ended session are taken");
+        ByteBuf late = rx.seal(old, List.of(ack), now);
+        assertEquals(DropReason.UNKNOWN_SESSION, assertThrows(ProtocolException.class, () -> p.receive(late, (now
+                + ProbeSession.PREVIOUS_SESSION_MILLIS + 1000) * 1000, new Heard())).reason(),
+                "not after the grace period");
     }
 
     /** Regression: a CHALLENGE overtaken by a HELLO retry was answered with the new nonce and failed the proof. */

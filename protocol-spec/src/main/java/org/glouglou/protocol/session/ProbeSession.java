@@ -14,10 +14,12 @@ import org.glouglou.protocol.crypto.HandshakeCrypto;
 import org.glouglou.protocol.crypto.HandshakeCrypto.Transcript;
 import org.glouglou.protocol.crypto.ReplayWindow;
 import org.glouglou.protocol.crypto.SessionCipher;
+import org.glouglou.protocol.internal.InternalEvents.Ack;
 import org.glouglou.protocol.internal.InternalEvents.Auth;
 import org.glouglou.protocol.internal.InternalEvents.AuthFail;
 import org.glouglou.protocol.internal.InternalEvents.AuthOk;
 import org.glouglou.protocol.internal.InternalEvents.Challenge;
+import org.glouglou.protocol.internal.InternalEvents.ForwardAck;
 import org.glouglou.protocol.internal.InternalEvents.Hello;
 import org.glouglou.protocol.internal.InternalEvents.ModuleInfo;
 import org.glouglou.spi.Event;
@@ -26,8 +28,10 @@ import org.glouglou.spi.ModuleRegistry;
 
 /**
  * The sending side of a session (a probe, or a relay towards its upstream): the handshake state machine of spec 5.2
- * and the sealing of every datagram after it. Transport-free: it makes and takes datagrams, the caller moves them.
- * Thread-safe.
+ * and the sealing of every datagram after it. One instance is one boot of its sender (spec 5.8): its sequence numbers
+ * run on from session to session, so a new session continues the count. Once established, nothing unsealed changes
+ * the session: an AUTH_FAIL is only handed to the listener as a hint. Transport-free: it makes and takes datagrams,
+ * the caller moves them. Thread-safe.
  */
 public final class ProbeSession {
     public enum State {
@@ -62,6 +66,18 @@ public final class ProbeSession {
     private ReplayWindow downWindow;
     private int keepaliveSeconds;
     private String lastFailure;
+    /** The session before the current one, still opened for its acknowledgements for a while (null when none). */
+    private Previous previous;
+
+    /**
+     * How long after a session ends the acknowledgements sealed under its keys are still taken: 10 s, far beyond an
+     * acknowledgement's delay (a PONG every 500 ms), so the payloads a receiver made durable just before a failover are
+     * not sent again to the next one.
+     */
+    public static final long PREVIOUS_SESSION_MILLIS = 10_000;
+
+    private record Previous(long sessionId, SessionCipher down, ReplayWindow window, long untilMillis) {
+    }
 
     /**
      * @param plain send unsealed datagrams with no handshake: only for tests, and only a receiver configured for it
@@ -133,20 +149,31 @@ public final class ProbeSession {
         return lastFailure;
     }
 
-    /** Forgets the session (the receiver went silent or closed it): the next step is a new HELLO. */
+    /**
+     * Forgets the session (the receiver went silent or closed it): the next step is a new HELLO. Its acknowledgements
+     * are still taken for {@link #PREVIOUS_SESSION_MILLIS}. The sequence count goes on.
+     */
     public synchronized void reset() {
         if (!plain) {
+            keepPrevious(System.currentTimeMillis());
             state = State.IDLE;
             keys = null;
             sessionId = 0;
         }
     }
 
-    /** Starts (or restarts) the handshake: returns the HELLO datagram to send. */
+    private void keepPrevious(long nowMillis) {
+        if (state == State.ESTABLISHED && keys != null) {
+            previous = new Previous(sessionId, downCipher, downWindow, nowMillis + PREVIOUS_SESSION_MILLIS);
+        }
+    }
+
+    /** Starts (or restarts, a rekey) the handshake: returns the HELLO datagram to send. */
     public synchronized ByteBuf hello(long nowMicros) {
         if (plain) {
             throw new IllegalStateException("a plain session has no handshake");
         }
+        keepPrevious(nowMicros / 1000);
         clientNonce = HandshakeCrypto.nonce();
         List<ModuleInfo> mods = new ArrayList<>();
         for (GlouglouModule m : registry.modules()) {
@@ -171,7 +198,10 @@ public final class ProbeSession {
 
     /**
      * Takes a datagram from the receiver. Returns a datagram to send back (AUTH after CHALLENGE), or null. Events of
-     * a sealed datagram (PONG, NOTICE, BYE, ...) go to {@code listener}.
+     * a sealed datagram of the current session (PONG, ACK, NOTICE, BYE, ...) go to {@code listener}; of the previous
+     * session (for {@link #PREVIOUS_SESSION_MILLIS}), only its ACK and FORWARD_ACK. An AUTH_FAIL while established
+     * changes nothing and goes to {@code listener} as a hint (spec 5.7: answer it with a PING); during a handshake it
+     * sends the session back to IDLE. {@code listener} may be null.
      *
      * @throws ProtocolException when the datagram is dropped, with the reason
      */
@@ -183,7 +213,12 @@ public final class ProbeSession {
                     + probeId);
         }
         if (!h.sealed()) {
-            return receiveHandshake(h, datagram, nowMicros);
+            return receiveHandshake(h, datagram, nowMicros, listener);
+        }
+        Previous prev = previous;
+        if (prev != null && h.sessionId() == prev.sessionId() && h.sessionId() != sessionId) {
+            receivePrevious(prev, h, datagram, nowMicros, listener);
+            return null;
         }
         if (state != State.ESTABLISHED && state != State.AUTH_SENT || h.sessionId() != sessionId || keys == null) {
             throw new ProtocolException(DropReason.UNKNOWN_SESSION, "sealed datagram for session " + h.sessionId()
@@ -202,7 +237,39 @@ public final class ProbeSession {
         return null;
     }
 
-    private ByteBuf receiveHandshake(DatagramHeader h, ByteBuf datagram, long nowMicros) throws ProtocolException {
+    /** A datagram of the previous session: only its acknowledgements count now (the session itself is over). */
+    private void receivePrevious(Previous prev, DatagramHeader h, ByteBuf datagram, long nowMicros,
+            RecordDecoder.Listener listener) throws ProtocolException {
+        if (nowMicros / 1000 > prev.untilMillis()) {
+            previous = null;
+            throw new ProtocolException(DropReason.UNKNOWN_SESSION, "sealed datagram for the ended session "
+                    + h.sessionId());
+        }
+        if (!prev.window().check(h.sequence())) {
+            throw new ProtocolException(DropReason.REPLAYED, "sequence " + h.sequence() + " already seen or too old");
+        }
+        prev.down().open(datagram);
+        prev.window().update(h.sequence());
+        datagram.skipBytes(ProtocolConstants.HEADER_LENGTH);
+        decoder.decode(datagram, h.baseTimeMicros(), new RecordDecoder.Listener() {
+            @Override
+            public void onEvent(long t, Event e) {
+                if (listener != null && (e instanceof Ack || e instanceof ForwardAck)) {
+                    listener.onEvent(t, e);
+                }
+            }
+
+            @Override
+            public void onSkipped(DropReason r, String detail) {
+                if (listener != null) {
+                    listener.onSkipped(r, detail);
+                }
+            }
+        });
+    }
+
+    private ByteBuf receiveHandshake(DatagramHeader h, ByteBuf datagram, long nowMicros,
+            RecordDecoder.Listener listener) throws ProtocolException {
         List<Event> events = new ArrayList<>();
         ProtocolException[] bad = new ProtocolException[1];
         datagram.skipBytes(ProtocolConstants.HEADER_LENGTH);
@@ -240,16 +307,21 @@ public final class ProbeSession {
             upCipher = new SessionCipher(keys.up());
             downCipher = new SessionCipher(keys.down());
             downWindow = new ReplayWindow();
-            sequence = 0;
+            // the sequence count goes on: numbers are per boot, never per session (spec 5.8)
             state = State.AUTH_SENT;
             PayloadBuilder b = new PayloadBuilder(registry, ProtocolConstants.DEFAULT_MAX_DATAGRAM, 1000);
             b.add(nowMicros, new Auth(HandshakeCrypto.probeProof(secret, transcript)));
             return b.finish(probeId, sessionId, 0, null);
         }
         if (e instanceof AuthFail f) {
-            // unauthenticated, so only a hint: start over later, never trust its content beyond logging it
-            lastFailure = f.message();
-            if (state != State.ESTABLISHED || f.code() == AuthFail.EXPIRED && h.sessionId() == sessionId) {
+            // unauthenticated, so only a hint, never trusted beyond logging it: an established session carries on
+            // (only silence ends it, spec 5.7), a handshake starts over later
+            if (state == State.ESTABLISHED) {
+                if (listener != null) {
+                    listener.onEvent(h.baseTimeMicros(), f);
+                }
+            } else if (state != State.IDLE) {
+                lastFailure = f.message();
                 state = State.IDLE;
             }
             return null;
@@ -302,8 +374,13 @@ public final class ProbeSession {
         return payload.toDatagram(probeId, sessionId, ++sequence, plain ? null : upCipher);
     }
 
-    /** Sequence number of the last datagram sealed. */
+    /** Sequence number of the last datagram sealed: per boot, across every session so far. */
     public synchronized long sequence() {
         return sequence;
+    }
+
+    /** The sequence number in a datagram's header (the one {@link #seal} just gave it). */
+    public static long sequenceOf(ByteBuf datagram) {
+        return datagram.getLong(datagram.readerIndex() + 10);
     }
 }

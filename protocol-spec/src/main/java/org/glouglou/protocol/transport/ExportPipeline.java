@@ -23,6 +23,7 @@ public final class ExportPipeline implements EventSink {
     private final int capacity;
     private final boolean block;
     private final LongAdder eventsIn = new LongAdder();
+    private final LongAdder enqueued = new LongAdder();
     private final LongAdder eventsDropped = new LongAdder();
     private final LongAdder payloadsDropped = new LongAdder();
     private volatile Consumer<Payload> dropListener = p -> {
@@ -67,11 +68,13 @@ public final class ExportPipeline implements EventSink {
         if (block) {
             try {
                 queue.put(p);
+                enqueued.increment();
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         } else if (queue.offer(p)) {
+            enqueued.increment();
             return;
         }
         payloadsDropped.increment();
@@ -84,15 +87,14 @@ public final class ExportPipeline implements EventSink {
         return queue.poll(millis, TimeUnit.MILLISECONDS);
     }
 
-    /** Puts back a payload the uplink could not send (no session): at the head would reorder, so it goes last. */
-    public boolean requeue(Payload p) {
-        if (queue.offer(p)) {
-            return true;
-        }
-        payloadsDropped.increment();
-        eventsDropped.add(p.events());
-        dropListener.accept(p);
-        return false;
+    /** True when a full queue makes the producer wait (a capture file) instead of dropping (a live capture). */
+    public boolean blocks() {
+        return block;
+    }
+
+    /** Payloads queued since the start (not counting those dropped because the queue was full). */
+    public long enqueued() {
+        return enqueued.sum();
     }
 
     public int queued() {
