@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.glouglou.protocol.transport.ExportPipeline;
+import org.glouglou.protocol.transport.ResendBuffer;
 import org.glouglou.protocol.transport.Uplink;
 import org.glouglou.probe.print.JsonLinePrinter;
 import org.glouglou.protocol.ProtocolConstants;
@@ -40,8 +41,10 @@ import picocli.CommandLine.Option;
 
 /**
  * The probe daemon: opens its capture sources and its socket while privileged, drops privileges, then summarises
- * what it sees into events and sends them sealed to a server or relay (or prints them as JSON lines). Each module's
- * options join the command line as a mixin: the core names no module.
+ * what it sees into events and sends them sealed to a server or relay (or prints them as JSON lines), keeping each
+ * payload until it is acknowledged durable (spec 5.8). At the end of a capture file it waits for the last
+ * acknowledgements; on SIGTERM or SIGINT it ends every open flow, waits briefly for them to be durable and says BYE
+ * (spec 5.7). Each module's options join the command line as a mixin: the core names no module.
  */
 @Command(name = "glouglou probe", mixinStandardHelpOptions = true, sortOptions = false, version = "glouglou probe 0.1", description = "Capture and summarise activity on this host and send it to a glouglou server or relay.")
 public final class ProbeMain implements Callable<Integer> {
@@ -82,12 +85,18 @@ public final class ProbeMain implements Callable<Integer> {
             + " MiB).")
     int queue = 1024;
 
+    @Option(names = "--resend-buffer", paramLabel = "PAYLOADS", description = "Payloads kept until the receiver"
+            + " says they are durable (default: 2048, about 2.4 MiB and 20 s of a busy probe's traffic). When full, a"
+            + " capture file waits and a live capture gives the oldest up (counted).")
+    int resendBuffer = ResendBuffer.DEFAULT_CAPACITY;
+
     @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "STATS every this many seconds"
             + " (default: 2).")
     int statsSeconds = 2;
 
-    @Option(names = "--connect-timeout", paramLabel = "SECONDS", description = "Reading a file: give up when no"
-            + " receiver answers for this long (default: 15).")
+    @Option(names = "--connect-timeout", paramLabel = "SECONDS", description = "Reading a file: give up (exit 1)"
+            + " when no receiver answers or acknowledges for this long, and wait at most this long for the last"
+            + " acknowledgements at the end (default: 15).")
     int connectTimeoutSeconds = 15;
 
     @Option(names = "--user", description = "Drop to this user after opening the capture (default: nobody, when"
@@ -102,7 +111,7 @@ public final class ProbeMain implements Callable<Integer> {
     boolean keepPrivileges;
 
     @Option(names = "--relay-listen", paramLabel = "ADDR:PORT", description = "Also relay other probes: accept their"
-            + " sessions here and forward their events through this probe's uplink (issue 7).")
+            + " sessions here and forward their events through this probe's uplink.")
     String relayListen;
 
     @Option(names = "--relay-secrets", paramLabel = "FILE", description = "The probes allowed in through"
@@ -117,10 +126,24 @@ public final class ProbeMain implements Callable<Integer> {
             + " probe's secret file and the receiver's secrets file), then exit.")
     Long newSecret;
 
+    /**
+     * A stop (SIGTERM, SIGINT) is over within this: the sources end their flows, the last payloads are acknowledged
+     * or not, BYE is said. 2 s: an init system's patience is longer (systemd waits 90 s), an operator's is not.
+     */
+    static final long STOP_MILLIS = 2_000;
+    /** Of which at most this long waiting for durable acknowledgements: a few round trips and a store write. */
+    static final long STOP_DRAIN_MILLIS = 1_500;
+
     private final Map<GlouglouModule, Object> moduleOptions = new LinkedHashMap<>();
     private ModuleRegistry registry;
     private PrintStream stdout = System.out;
+    private PrintStream stderr = System.err;
     private Relay relay;
+    /** When a stop was asked (SIGTERM, SIGINT, {@link #stop()}), or 0. */
+    private volatile long stopAtMillis;
+    private volatile List<ProbeSource> running = List.of();
+    /** Counted down once the exit path is done: what a stop waits for before the JVM goes. */
+    private final CountDownLatch finished = new CountDownLatch(1);
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
@@ -130,6 +153,7 @@ public final class ProbeMain implements Callable<Integer> {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         ProbeMain main = new ProbeMain();
         main.stdout = out;
+        main.stderr = err;
         CommandLine cmd;
         try {
             main.registry = ModuleRegistry.load();
@@ -167,6 +191,9 @@ public final class ProbeMain implements Callable<Integer> {
         }
         if (queue < 4 || statsSeconds < 1 || connectTimeoutSeconds < 1) {
             throw new ConfigException("--queue must be at least 4, --stats-interval and --connect-timeout at least 1");
+        }
+        if (resendBuffer < 4) {
+            throw new ConfigException("--resend-buffer " + resendBuffer + " is below 4 payloads");
         }
         if (!print && servers.isEmpty()) {
             throw new ConfigException("nothing to send to: give --server HOST:PORT, or --print to print events");
@@ -223,7 +250,8 @@ public final class ProbeMain implements Callable<Integer> {
             String probeName = name != null ? name : hostName();
             ProbeSession session = new ProbeSession(registry, id, plain ? null : identity.secret(), probeName,
                     "glouglou-probe 0.1", plain);
-            uplink = new Uplink(receivers, session, registry, pipeline[0], Uplink.Config.defaults());
+            uplink = new Uplink(receivers, session, registry, pipeline[0], Uplink.Config.defaults().withResend(
+                    ResendBuffer.Config.defaults().withCapacity(resendBuffer)));
             sink = pipeline[0];
             if (relayListen != null) {
                 // the relay's hop id is this probe's: its upstream (our receiver) knows it
@@ -267,7 +295,6 @@ public final class ProbeMain implements Callable<Integer> {
 
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch done = new CountDownLatch(sources.size());
-        List<Thread> threads = new ArrayList<>();
         for (ProbeSource s : sources) {
             Thread t = new Thread(() -> {
                 try {
@@ -278,18 +305,77 @@ public final class ProbeMain implements Callable<Integer> {
                     done.countDown();
                 }
             }, "glouglou-source");
-            threads.add(t);
+            t.setDaemon(true); // a source stuck past the stop's deadline must not keep the JVM alive
             t.start();
         }
-        Thread hook = new Thread(() -> sources.forEach(ProbeSource::stop), "glouglou-shutdown");
+        running = sources;
+        // SIGTERM, SIGINT: the hook only asks; this thread's exit path below does the stop, and the hook waits for it,
+        // so that the JVM does not halt half-way (hooks run while other threads go on)
+        Thread hook = new Thread(() -> {
+            stop();
+            try {
+                finished.await(STOP_MILLIS + 500, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "glouglou-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return finish(sources, done, failure, timer, printer, pipeline[0], uplink, finite, id);
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting already: the hook runs, and finds the exit path done
+            }
+        }
+    }
 
-        int code = 0;
-        while (!done.await(200, TimeUnit.MILLISECONDS)) {
-            if (uplink != null && finite
-                    && uplink.downForMillis(System.currentTimeMillis()) > connectTimeoutSeconds * 1000L) {
-                throw new ConfigException("no answer from " + String.join(", ", servers) + " for "
-                        + connectTimeoutSeconds + " s: is the server running, and does it know probe " + id + "?");
+    /**
+     * Stops the probe as SIGTERM does: every source ends its open flows (DELCONN reason shutdown), the last payloads
+     * get at most {@link #STOP_DRAIN_MILLIS} to be acknowledged, then BYE. Returns at once; {@link #run} returns once
+     * it is done. Thread-safe.
+     */
+    public void stop() {
+        if (stopAtMillis == 0) {
+            stopAtMillis = System.currentTimeMillis();
+            LOG.info("stopping: ending open flows, then BYE");
+        }
+        running.forEach(ProbeSource::stop);
+    }
+
+    private boolean stopping() {
+        return stopAtMillis != 0;
+    }
+
+    /** Waits for the sources to end (input ended or a stop), then sends what is left; returns the exit code. */
+    private int finish(List<ProbeSource> sources, CountDownLatch done, AtomicReference<Throwable> failure,
+            ScheduledExecutorService timer, JsonLinePrinter printer, ExportPipeline pipeline, Uplink uplink,
+            boolean finite, long id) throws Exception {
+        String giveUp = null;
+        while (!done.await(stopping() ? 10 : 200, TimeUnit.MILLISECONDS)) {
+            long now = System.currentTimeMillis();
+            if (stopping()) {
+                if (now - stopAtMillis > STOP_MILLIS - STOP_DRAIN_MILLIS) {
+                    LOG.warn("a source did not stop within {} ms; sending what it gave", now - stopAtMillis);
+                    break;
+                }
+                continue;
+            }
+            if (uplink != null && finite) {
+                long limit = connectTimeoutSeconds * 1000L;
+                if (uplink.downForMillis(now) > limit) {
+                    giveUp = "no answer from " + String.join(", ", servers) + " for " + connectTimeoutSeconds
+                            + " s: is the server running, and does it know probe " + id + "?";
+                } else if (uplink.stalledForMillis(now) > limit) {
+                    giveUp = "no acknowledgement from " + uplink.currentServer() + " for " + connectTimeoutSeconds
+                            + " s with " + uplink.unacknowledged() + " payloads waiting for one";
+                }
+                if (giveUp != null) {
+                    sources.forEach(ProbeSource::stop);
+                    break;
+                }
             }
         }
         if (failure.get() != null) {
@@ -302,30 +388,34 @@ public final class ProbeMain implements Callable<Integer> {
         timer.shutdownNow();
         if (printer != null) {
             printer.close();
-        } else {
-            if (relay != null) {
-                relay.close();
-            }
-            pipeline[0].emit(System.currentTimeMillis() * 1000, stats(sources, pipeline[0], uplink, relay));
-            pipeline[0].flush();
-            long deadline = System.currentTimeMillis() + connectTimeoutSeconds * 1000L;
-            while (!uplink.established() && System.currentTimeMillis() < deadline) {
-                Thread.sleep(20);
-            }
-            if (!uplink.drain(Math.max(1000, deadline - System.currentTimeMillis()))) {
-                LOG.warn("{} payloads were not sent before exit", pipeline[0].queued());
-                code = 1;
-            }
+            return 0;
+        }
+        if (relay != null) {
+            relay.close();
+        }
+        if (giveUp != null) {
             uplink.close();
-            LOG.info("sent {} events in {} datagrams ({} bytes); dropped {} events", uplink.eventsSent(),
-                    uplink.datagramsSent(), uplink.bytesSent(), pipeline[0].eventsDropped());
+            stderr.println("glouglou probe: " + giveUp);
+            return 1;
         }
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            // the JVM is exiting already: the hook runs anyway
+        pipeline.emit(System.currentTimeMillis() * 1000, stats(sources, pipeline, uplink, relay));
+        pipeline.flush();
+        long wait = connectTimeoutSeconds * 1000L;
+        long start = System.currentTimeMillis();
+        // at the end of a file: until everything is durable, at most --connect-timeout; a stop brings it forward
+        boolean all = uplink.drain(() -> stopping()
+                ? Math.min(stopAtMillis + STOP_DRAIN_MILLIS, start + wait)
+                : start + wait);
+        long left = uplink.unacknowledged();
+        uplink.close();
+        LOG.info("sent {} events in {} datagrams ({} bytes); dropped {} events", uplink.eventsSent(), uplink
+                .datagramsSent(), uplink.bytesSent(), pipeline.eventsDropped());
+        if (!all) {
+            stderr.println("glouglou probe: " + left + " payloads were not acknowledged by " + uplink.currentServer()
+                    + " within " + (System.currentTimeMillis() - start) / 1000.0 + " s");
+            return 1;
         }
-        return code;
+        return 0;
     }
 
     private static InternalEvents.Stats sourceStats(List<ProbeSource> sources) {
@@ -346,8 +436,16 @@ public final class ProbeMain implements Callable<Integer> {
         c.put("events_sent", u.eventsSent());
         c.put("bytes_sent", u.bytesSent());
         c.put("handshakes", u.handshakes());
+        c.put("sessions", u.sessions());
         c.put("failovers", u.failovers());
         c.put("send_errors", u.sendErrors());
+        ResendBuffer b = u.resendBuffer();
+        if (b != null) { // spec 5.5
+            c.put("resent_datagrams", b.resent());
+            c.put("unacked", (long) b.size());
+            c.put("resend_expired_events", b.expiredEvents());
+            c.put("resend_dropped_events", b.droppedEvents());
+        }
         if (relay != null) {
             c.putAll(relay.counters()); // names start with forward_, probes, drops_: none clashes with the probe's
         }

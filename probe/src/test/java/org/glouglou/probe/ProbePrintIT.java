@@ -20,9 +20,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The user-facing correctness bar of issue 3: {@code glouglou probe --read FILE --print} exits 0 at end of file, and
- * on every shared capture the DELCONN totals per outer 5-tuple equal tshark's ground truth exactly, and every DNS
- * A/AAAA answer gives its address the name that was asked.
+ * The user-facing correctness bar: {@code glouglou probe --read FILE --print} exits 0 at end of file, and on every
+ * shared capture the DELCONN totals per outer 5-tuple equal tshark's ground truth exactly, every flow's DATA totals
+ * grow and stay within its DELCONN's (cumulative, spec 4.1), and every DNS A/AAAA answer gives its address the name
+ * that was asked.
  */
 class ProbePrintIT {
     static final Path PCAPS = Path.of(System.getProperty("glouglou.pcaps", "../../shared/pcaps"));
@@ -51,11 +52,25 @@ class ProbePrintIT {
 
         Map<String, long[]> got = new HashMap<>();
         Map<String, Set<String>> names = new HashMap<>();
+        Map<Long, long[]> lastData = new HashMap<>();
         for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
             JsonNode e = JsonForm.MAPPER.readTree(line);
             assertTrue(e.has("module") && e.has("type"), line);
             switch (e.get("type").asText()) {
+                case "DATA" -> {
+                    // totals since NEWCONN (spec 4.1): never lower than the flow's previous DATA
+                    long[] now = counts(e);
+                    long[] before = lastData.put(e.get("conn").asLong(), now);
+                    for (int i = 0; before != null && i < 4; i++) {
+                        assertTrue(now[i] >= before[i], "DATA went backwards: " + line);
+                    }
+                }
                 case "DELCONN" -> {
+                    long[] before = lastData.remove(e.get("conn").asLong());
+                    long[] total = counts(e);
+                    for (int i = 0; before != null && i < 4; i++) {
+                        assertTrue(total[i] >= before[i], "DELCONN below the flow's last DATA: " + line);
+                    }
                     String k = key(e.get("proto").asText(), norm(e.get("src").asText()), e.get("sport").asText(),
                             norm(e.get("dst").asText()), e.get("dport").asText());
                     long[] t = got.computeIfAbsent(k, x -> new long[4]);
@@ -122,6 +137,11 @@ class ProbePrintIT {
         if (base.startsWith("web_browsing")) {
             assertTrue(answers > 40, "the browsing capture has dozens of DNS answers: " + answers);
         }
+    }
+
+    static long[] counts(JsonNode e) {
+        return new long[]{e.get("src_pkts").asLong(), e.get("src_bytes").asLong(), e.get("dst_pkts").asLong(), e.get(
+                "dst_bytes").asLong()};
     }
 
     /** The probe prints addresses as Java does; the truth as tshark does: compare in one form. */

@@ -410,12 +410,20 @@ public final class Uplink implements AutoCloseable {
      */
     public boolean drain(long millis) throws InterruptedException {
         long end = System.currentTimeMillis() + millis;
+        return drain(() -> end);
+    }
+
+    /**
+     * As {@link #drain(long)}, until the deadline {@code deadlineMillis} gives at each look (a stop may bring it
+     * forward); BYE waits at most 200 ms more.
+     */
+    public boolean drain(java.util.function.LongSupplier deadlineMillis) throws InterruptedException {
         draining = true;
-        while (unacknowledged() > 0 && System.currentTimeMillis() < end) {
+        while (unacknowledged() > 0 && System.currentTimeMillis() < deadlineMillis.getAsLong()) {
             Thread.sleep(5);
         }
         boolean done = unacknowledged() == 0;
-        bye(Math.max(100, Math.min(500, end + 500 - System.currentTimeMillis())));
+        bye(200);
         return done;
     }
 

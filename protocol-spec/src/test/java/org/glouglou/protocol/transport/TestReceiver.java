@@ -61,6 +61,8 @@ public final class TestReceiver implements AutoCloseable {
     private final ConcurrentLinkedQueue<byte[]> toSend = new ConcurrentLinkedQueue<>();
     public final List<Delivered> delivered = new CopyOnWriteArrayList<>();
     public final List<ReceiverSessions.Session> established = new CopyOnWriteArrayList<>();
+    /** Why each session closed, in order ("probe said BYE" for a BYE). */
+    public final List<String> closed = new CopyOnWriteArrayList<>();
     public final AtomicLong datagrams = new AtomicLong();
     public final AtomicLong acksSent = new AtomicLong();
     public final AtomicLong unsolicitedAcks = new AtomicLong();
@@ -151,6 +153,11 @@ public final class TestReceiver implements AutoCloseable {
             @Override
             public void onSessionEstablished(ReceiverSessions.Session s) {
                 established.add(s);
+            }
+
+            @Override
+            public void onSessionClosed(ReceiverSessions.Session s, String why) {
+                closed.add(why);
             }
 
             @Override
