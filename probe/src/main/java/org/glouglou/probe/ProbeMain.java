@@ -259,6 +259,8 @@ public final class ProbeMain implements Callable<Integer> {
                         4430, true), ProbeSecrets.load(relaySecrets)).withMaxDatagram(maxDatagram), id, pipeline[0],
                         null);
                 relay.bind();
+                // the FORWARD_ACKs for the probes behind it come on this probe's session: route them back
+                uplink.onEvent(relay.core()::onUpstreamEvent);
             }
         }
         for (ProbeSource s : sources) {

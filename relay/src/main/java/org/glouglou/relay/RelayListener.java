@@ -12,14 +12,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's listening UDP socket (issue 7): one thread receives every datagram and runs {@link RelayCore} on it, so
- * the receiver sessions need no locks; replies leave through the same socket.
+ * The relay's listening UDP socket (spec 5.6): one thread receives every datagram and runs {@link RelayCore} on it, so
+ * the receiver sessions need no locks; replies, and the acknowledgements routed down from upstream, leave through the
+ * same socket.
  */
 final class RelayListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RelayListener.class);
 
     /** 8 MiB, as on the server: absorbs bursts while the thread is busy; Linux caps it at net.core.rmem_max. */
     static final int RECEIVE_BUFFER = 8 << 20;
+    /**
+     * 50 ms: how long a quiet socket waits before the thread looks at the acknowledgements from upstream; those that
+     * leave on their own (16 waiting) are so at most 50 ms late, and a quiet relay wakes 20 times a second.
+     */
+    static final int IDLE_MILLIS = 50;
 
     private final RelayCore core;
     private DatagramSocket socket;
@@ -35,7 +41,7 @@ final class RelayListener implements AutoCloseable {
         socket = new DatagramSocket(null);
         socket.setReceiveBufferSize(RECEIVE_BUFFER);
         socket.bind(at);
-        socket.setSoTimeout(200);
+        socket.setSoTimeout(IDLE_MILLIS);
         core.replier(this::send);
         return (InetSocketAddress) socket.getLocalSocketAddress();
     }
@@ -69,6 +75,7 @@ final class RelayListener implements AutoCloseable {
                 LOG.warn("relay receive: {}", e.toString());
             }
             long now = System.currentTimeMillis();
+            core.routeAcks(now);
             if (now - lastExpiry >= 1000) {
                 lastExpiry = now;
                 core.expire(now);

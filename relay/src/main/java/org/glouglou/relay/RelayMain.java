@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.glouglou.platform.Privileges;
 import org.glouglou.protocol.ProtocolConstants;
 import org.glouglou.protocol.session.ProbeSecrets;
@@ -26,9 +27,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The relay daemon (issue 7): accepts probe sessions like the server and forwards their events upstream, to the server
- * or to another relay, inside its own session. Order as in OpenBSD daemons: read the secrets, bind both sockets, drop
- * privileges, then read untrusted datagrams. A bad command line or configuration prints one line and exits with 2.
+ * The relay daemon (spec 5.6): accepts probe sessions like the server and forwards their events upstream, to the server
+ * or to another relay, inside its own session, and routes the acknowledgements back. Order as in OpenBSD daemons: read
+ * the secrets, bind both sockets, drop privileges, then read untrusted datagrams. A bad command line or configuration
+ * prints one line and exits with 2. SIGTERM or SIGINT: it stops reading probes, sends what is queued and says BYE.
  */
 @Command(name = "glouglou relay", mixinStandardHelpOptions = true, sortOptions = false, version = "glouglou relay 0.1", description = "Accept probe sessions and forward their events upstream (to a server or another relay).")
 public final class RelayMain implements Callable<Integer> {
@@ -50,9 +52,9 @@ public final class RelayMain implements Callable<Integer> {
             + " failover in order. Port 4430 if omitted.")
     List<String> upstreams = new ArrayList<>();
 
-    @Option(names = "--queue", paramLabel = "DATAGRAMS", description = "Upstream queue bound (default:"
-            + " ${DEFAULT-VALUE}, about 5 MiB; what does not fit is dropped and counted).")
-    int queue = 4096;
+    @Option(names = "--queue", paramLabel = "DATAGRAMS", description = "Upstream queue bound, and origin payloads kept"
+            + " until durable upstream (default: ${DEFAULT-VALUE}, about 5 MiB each; the oldest go first, counted).")
+    int queue = Relay.DEFAULT_QUEUE;
 
     @Option(names = "--flush", paramLabel = "MS", description = "A partly filled upstream datagram leaves after this"
             + " long (default: ${DEFAULT-VALUE}).")
@@ -83,7 +85,11 @@ public final class RelayMain implements Callable<Integer> {
             + " without dashes = value); the command line wins.")
     Path config;
 
+    /** A stop says BYE within this: 1.5 s to send what is queued, the rest for BYE and the sockets. */
+    static final long STOP_MILLIS = 1_500;
+
     private final CountDownLatch stop = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Relay relay;
 
     public static void main(String[] args) {
@@ -142,9 +148,9 @@ public final class RelayMain implements Callable<Integer> {
                 ? name
                 : hostName(), "glouglou-relay 0.1", false);
         // privileged part: both sockets (the uplink's opens in its constructor), then the drop
-        Uplink uplink = new Uplink(ups, session, registry, pipeline, Uplink.Config.defaults());
+        Uplink uplink = new Uplink(ups, session, registry, pipeline, Relay.uplinkConfig());
         Relay r = new Relay(registry, new Relay.Settings(listenAt, probes, ProtocolConstants.DEFAULT_MAX_DATAGRAM,
-                rateLimit, flushMillis, statsSeconds), identity.probeId(), pipeline, uplink);
+                rateLimit, flushMillis, statsSeconds, queue), identity.probeId(), pipeline, uplink);
         r.bind();
         if (!keepPrivileges) {
             // sockets are open; from here on nothing needs root, and the datagrams to come are untrusted
@@ -153,10 +159,23 @@ public final class RelayMain implements Callable<Integer> {
         relay = r;
         r.start();
         LOG.info("relay {} forwarding to {}", identity.probeId(), upstreams);
-        Thread hook = new Thread(stop::countDown, "glouglou-shutdown");
+        // the hook only asks; this thread stops the relay, and the hook waits for it, so the JVM does not halt
+        // before BYE (hooks run while the other threads go on)
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                stopped.await(STOP_MILLIS + 1_000, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "glouglou-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        stop.await();
-        r.close(2000);
+        try {
+            stop.await();
+            r.close(STOP_MILLIS);
+        } finally {
+            stopped.countDown();
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {

@@ -108,6 +108,7 @@ class RelayChainIT {
                             "127.0.0.1", 0), ProbeSecrets.load(RelayTestNet.secretsFile(List.of(PROBE)))), host.id(),
                             pipeline, null)) {
                 beside.bind();
+                uplink.onEvent(beside.core()::onUpstreamEvent); // as ProbeMain does: route the FORWARD_ACKs back
                 beside.start();
                 uplink.start();
                 RelayTestNet.replay(RelayTestNet.capture("linktype_sll__ndpi_KakaoTalk_talk.pcap"), PROBE, beside

@@ -77,9 +77,9 @@ final class RelayTestNet {
         ExportPipeline pipeline = new ExportPipeline(REGISTRY, ProtocolConstants.DEFAULT_MAX_DATAGRAM, queue, false);
         ProbeSession session = new ProbeSession(REGISTRY, self.id(), self.secret(), "relay-" + self.id(),
                 "glouglou-relay test", false);
-        Uplink uplink = new Uplink(List.of(upstreams), session, REGISTRY, pipeline, Uplink.Config.defaults());
+        Uplink uplink = new Uplink(List.of(upstreams), session, REGISTRY, pipeline, Relay.uplinkConfig());
         Relay.Settings s = new Relay.Settings(new InetSocketAddress("127.0.0.1", 0), ProbeSecrets.load(secretsFile(
-                probes)), ProtocolConstants.DEFAULT_MAX_DATAGRAM, 1e6, 10, 1);
+                probes)), ProtocolConstants.DEFAULT_MAX_DATAGRAM, 1e6, 10, 1, queue);
         Relay r = new Relay(REGISTRY, s, self.id(), pipeline, uplink);
         r.bind();
         r.start();

@@ -58,8 +58,14 @@ public final class ResendBuffer {
      */
     static final int TRACKED_SENDS = 8;
 
-    /** Acknowledgement delays remembered for the timeout: the last 16, a few seconds of a busy probe's traffic. */
-    static final int DELAY_SAMPLES = 16;
+    /**
+     * Acknowledgement delays are remembered as the longest of each second, for the last 30 s ("recent"): by time, not
+     * by count, so that the slow ones count however many fast ones follow. A burst's first datagrams are acknowledged
+     * at once (16 waiting), its last ones on the next PONG, up to a PING interval later at each hop (about 1.1 s
+     * through one relay, 1.6 s through two); a memory of the last few samples would hold only the fast ones after a
+     * burst and resend the tail of the next.
+     */
+    static final int DELAY_SECONDS = 30;
 
     /** One payload kept, and its sends. */
     public static final class Entry {
@@ -89,8 +95,10 @@ public final class ResendBuffer {
     private final Config config;
     private final LinkedHashSet<Entry> order = new LinkedHashSet<>();
     private final TreeMap<Long, Entry> bySeq = new TreeMap<>();
-    private final long[] delays = new long[DELAY_SAMPLES];
-    private int delayCount;
+    /** Per second (ring): the second it holds, and its longest delay. */
+    private final long[] delaySecond = new long[DELAY_SECONDS];
+    private final long[] delayMax = new long[DELAY_SECONDS];
+    private long newestSecond = -1;
     private long lastAckMillis = -1;
     private long resent;
     private long acked;
@@ -188,7 +196,7 @@ public final class ResendBuffer {
             long seq = seqs.get(i);
             if (seq == e.lastSeq && !e.sampled) {
                 e.sampled = true;
-                delays[(delayCount++) % DELAY_SAMPLES] = nowMillis - e.lastSentMillis;
+                sample(nowMillis, nowMillis - e.lastSentMillis);
             }
             if (ack.kind() == Ack.DURABLE) {
                 if (order.contains(e)) {
@@ -213,14 +221,30 @@ public final class ResendBuffer {
         }
     }
 
-    /** Twice the longest recent acknowledgement delay, within the configured bounds; the upper bound before any. */
+    private void sample(long nowMillis, long delay) {
+        long second = Math.floorDiv(nowMillis, 1000);
+        int i = (int) Math.floorMod(second, (long) DELAY_SECONDS);
+        if (delaySecond[i] != second) {
+            delaySecond[i] = second;
+            delayMax[i] = 0;
+        }
+        delayMax[i] = Math.max(delayMax[i], delay);
+        newestSecond = Math.max(newestSecond, second);
+    }
+
+    /**
+     * Twice the longest recent acknowledgement delay (of the {@value #DELAY_SECONDS} seconds up to the newest
+     * acknowledgement), within the configured bounds; the upper bound before any acknowledgement.
+     */
     public synchronized long timeoutMillis() {
-        if (delayCount == 0) {
+        if (newestSecond < 0) {
             return config.maxTimeoutMillis();
         }
         long longest = 0;
-        for (int i = 0; i < Math.min(delayCount, DELAY_SAMPLES); i++) {
-            longest = Math.max(longest, delays[i]);
+        for (int i = 0; i < DELAY_SECONDS; i++) {
+            if (newestSecond - delaySecond[i] < DELAY_SECONDS) {
+                longest = Math.max(longest, delayMax[i]);
+            }
         }
         return Math.max(config.minTimeoutMillis(), Math.min(config.maxTimeoutMillis(), 2 * longest));
     }

@@ -94,7 +94,15 @@ class ResendBufferTest {
             b.sent(payload(i), ++seq, i * 10_000L);
             b.acknowledged(ack(Ack.DURABLE, seq), i * 10_000L + (i == 3 ? 1_500 : 700));
         }
-        assertEquals(1_400, b.timeoutMillis(), "the 1.5 s delay is no longer among the last 16");
+        assertEquals(1_400, b.timeoutMillis(), "the 1.5 s delay is more than 30 s old");
+        b.sent(payload(99), ++seq, 199_000);
+        b.acknowledged(ack(Ack.DURABLE, seq), 199_900);
+        for (int i = 0; i < 1000; i++) {
+            b.sent(payload(i), ++seq, 200_000 + i);
+            b.acknowledged(ack(Ack.DURABLE, seq), 200_000 + i + 100);
+        }
+        assertEquals(1_800, b.timeoutMillis(), "a slow acknowledgement of the last 30 s counts, however many fast"
+                + " ones followed it");
         b.sent(payload(99), ++seq, 300_000);
         b.acknowledged(ack(Ack.RECEIVED, seq), 303_000);
         assertEquals(4_000, b.timeoutMillis(), "2 x 3 s, at most 4 s");

@@ -29,8 +29,10 @@ import org.glouglou.spi.ModuleRegistry;
 /**
  * A receiver for tests, built from the real parts (spec 5.8): {@link ReceiverSessions} behind a real UDP socket on
  * loopback, an {@link AckWindow} per sender boot, acknowledgements on every PONG and on their own when 16 wait. Its
- * "store" makes a datagram durable after a configurable delay, or never. It can fall silent (a dead receiver) and
- * restart (new sessions and acknowledgement state on the same port). One thread.
+ * "store" makes a datagram durable after a configurable delay, or never. FORWARDs from relays are opened: their events
+ * are delivered as the origin's, and acknowledged per origin boot in FORWARD_ACKs to the relay they came through (spec
+ * 5.6). It can fall silent (a dead receiver) and restart (new sessions and acknowledgement state on the same port).
+ * One thread.
  */
 public final class TestReceiver implements AutoCloseable {
     /** Acknowledge durable at once. */
@@ -56,6 +58,10 @@ public final class TestReceiver implements AutoCloseable {
     private volatile long durableAfterMillis;
     private ReceiverSessions sessions;
     private final Map<String, AckWindow> windows = new HashMap<>();
+    /** Per origin boot behind a relay: its window, and the relay its FORWARDs came through. */
+    private final Map<List<Long>, AckWindow> originWindows = new HashMap<>();
+    private final Map<List<Long>, Long> originRoutes = new HashMap<>();
+    private final RecordDecoder decoder;
     /** {time due, probe, boot, sequence} of datagrams to make durable. */
     private final List<long[]> pendingDurable = new ArrayList<>();
     private final ConcurrentLinkedQueue<byte[]> toSend = new ConcurrentLinkedQueue<>();
@@ -76,6 +82,7 @@ public final class TestReceiver implements AutoCloseable {
         this.secrets = secrets;
         this.durableAfterMillis = durableAfterMillis;
         this.sessions = newSessions();
+        this.decoder = new RecordDecoder(registry);
         this.socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         this.socket.setSoTimeout(10);
         this.thread = new Thread(this::loop, "test-receiver-" + socket.getLocalPort());
@@ -127,6 +134,28 @@ public final class TestReceiver implements AutoCloseable {
         return delivered.stream().filter(d -> type.isInstance(d.event())).count();
     }
 
+    /** A relay's FORWARD: the origin's events are delivered as its own, its sequence number acknowledged per boot. */
+    private void forwarded(ReceiverSessions.Session relay, InternalEvents.Forward f) {
+        List<Long> origin = List.of(f.originProbe(), f.originBoot());
+        originRoutes.put(origin, relay.probeId());
+        long now = System.currentTimeMillis();
+        originWindows.computeIfAbsent(origin, k -> new AckWindow()).accepted(f.originSequence(), now);
+        long after = durableAfterMillis;
+        if (after >= 0) {
+            pendingDurable.add(new long[]{now + after, -f.originProbe(), f.originBoot(), f.originSequence()});
+        }
+        decoder.decode(Unpooled.wrappedBuffer(f.records()), f.originBaseTime(), new RecordDecoder.Listener() {
+            @Override
+            public void onEvent(long t, Event e) {
+                delivered.add(new Delivered(f.originProbe(), f.originBoot(), -1, f.originSequence(), e));
+            }
+
+            @Override
+            public void onSkipped(DropReason r, String detail) {
+            }
+        });
+    }
+
     private AckWindow window(long probe, long boot) {
         return windows.computeIfAbsent(probe + ":" + boot, k -> new AckWindow());
     }
@@ -137,6 +166,9 @@ public final class TestReceiver implements AutoCloseable {
             @Override
             public void onEvent(ReceiverSessions.Session s, long t, Event e) {
                 delivered.add(new Delivered(s.probeId(), s.boot(), s.sessionId(), current[0], e));
+                if (e instanceof InternalEvents.Forward f) {
+                    forwarded(s, f);
+                }
             }
 
             @Override
@@ -180,6 +212,8 @@ public final class TestReceiver implements AutoCloseable {
                 restart = false;
                 sessions = newSessions();
                 windows.clear();
+                originWindows.clear();
+                originRoutes.clear();
                 pendingDurable.clear();
             }
             byte[] raw;
@@ -213,7 +247,11 @@ public final class TestReceiver implements AutoCloseable {
         for (var it = pendingDurable.iterator(); it.hasNext();) {
             long[] d = it.next();
             if (d[0] <= now) {
-                window(d[1], d[2]).durable(d[3]);
+                if (d[1] < 0) {
+                    originWindows.get(List.of(-d[1], d[2])).durable(d[3]);
+                } else {
+                    window(d[1], d[2]).durable(d[3]);
+                }
                 it.remove();
             }
         }
@@ -231,6 +269,20 @@ public final class TestReceiver implements AutoCloseable {
         if (r != null) {
             out.add(r);
         }
+        // the origins whose FORWARDs came through this session
+        for (Map.Entry<List<Long>, AckWindow> o : originWindows.entrySet()) {
+            if (originRoutes.get(o.getKey()) != s.probeId()) {
+                continue;
+            }
+            InternalEvents.Ack od = o.getValue().durableAck();
+            if (od != null) {
+                out.add(new InternalEvents.ForwardAck(o.getKey().get(0), o.getKey().get(1), od.kind(), od.ranges()));
+            }
+            InternalEvents.Ack or = o.getValue().receivedAck(now - RECEIVED_AFTER_MILLIS);
+            if (or != null) {
+                out.add(new InternalEvents.ForwardAck(o.getKey().get(0), o.getKey().get(1), or.kind(), or.ranges()));
+            }
+        }
         acksSent.addAndGet(out.size());
         return out;
     }
@@ -240,7 +292,13 @@ public final class TestReceiver implements AutoCloseable {
         makeDurable(now);
         for (ReceiverSessions.Session s : sessions.sessions()) {
             AckWindow w = windows.get(s.probeId() + ":" + s.boot());
-            if (w != null && w.unsent() >= UNSOLICITED_AT && s.remote() != null) {
+            int unsent = w == null ? 0 : w.unsent();
+            for (Map.Entry<List<Long>, AckWindow> o : originWindows.entrySet()) {
+                if (originRoutes.get(o.getKey()) == s.probeId()) {
+                    unsent += o.getValue().unsent();
+                }
+            }
+            if (unsent >= UNSOLICITED_AT && s.remote() != null) {
                 ByteBuf d = sessions.seal(s, acks(s, now), now);
                 if (d != null) {
                     unsolicitedAcks.incrementAndGet();

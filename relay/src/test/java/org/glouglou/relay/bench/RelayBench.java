@@ -35,6 +35,8 @@ import org.glouglou.spi.ModuleRegistry;
  */
 public final class RelayBench {
     static final ModuleRegistry REGISTRY = ModuleRegistry.load();
+    /** The bench's sink acknowledges nothing: its probes send each payload once. */
+    static final Uplink.Config SEND_ONCE = Uplink.Config.defaults().withResend(null);
 
     /** The upstream: counts events inside FORWARDs, and one-way latency of timestamped notices. */
     static final class Sink implements ReceiverSessions.Handler, AutoCloseable {
@@ -161,9 +163,10 @@ public final class RelayBench {
             ExportPipeline relayPipe = new ExportPipeline(REGISTRY, ProtocolConstants.DEFAULT_MAX_DATAGRAM, 4096,
                     false);
             Uplink relayUp = new Uplink(List.of(sink.address()), new ProbeSession(REGISTRY, relayId.id, relayId
-                    .secret(), "relay", "bench", false), REGISTRY, relayPipe, Uplink.Config.defaults());
+                    .secret(), "relay", "bench", false), REGISTRY, relayPipe, Relay.uplinkConfig());
             try (Relay relay = new Relay(REGISTRY, new Relay.Settings(new InetSocketAddress("127.0.0.1", 0), secrets(
-                    probe), ProtocolConstants.DEFAULT_MAX_DATAGRAM, 1e9, flush, 3600), relayId.id, relayPipe,
+                    probe), ProtocolConstants.DEFAULT_MAX_DATAGRAM, 1e9, flush, 3600, Relay.DEFAULT_QUEUE), relayId.id,
+                    relayPipe,
                     relayUp)) {
                 relay.bind();
                 relay.start();
@@ -172,7 +175,8 @@ public final class RelayBench {
                 // throughput: full datagrams, as fast as the probe's uplink sends (blocking queue: never dropped)
                 ExportPipeline pipe = new ExportPipeline(REGISTRY, ProtocolConstants.DEFAULT_MAX_DATAGRAM, 256, true);
                 ProbeSession ps = new ProbeSession(REGISTRY, probe.id, probe.secret(), "probe", "bench", false);
-                try (Uplink up = new Uplink(List.of(relay.address()), ps, REGISTRY, pipe, Uplink.Config.defaults())) {
+                // the sink does not acknowledge: the probes send once (forwarding is measured, not resending)
+                try (Uplink up = new Uplink(List.of(relay.address()), ps, REGISTRY, pipe, SEND_ONCE)) {
                     up.start();
                     while (!up.established()) {
                         Thread.sleep(10);
@@ -197,8 +201,7 @@ public final class RelayBench {
                 // direct: the same probe straight to the sink
                 ExportPipeline pipe2 = new ExportPipeline(REGISTRY, ProtocolConstants.DEFAULT_MAX_DATAGRAM, 256, true);
                 ProbeSession ps2 = new ProbeSession(REGISTRY, probe.id, probe.secret(), "probe", "bench", false);
-                try (Uplink up = new Uplink(List.of(sink.address()), ps2, REGISTRY, pipe2, Uplink.Config
-                        .defaults())) {
+                try (Uplink up = new Uplink(List.of(sink.address()), ps2, REGISTRY, pipe2, SEND_ONCE)) {
                     up.start();
                     while (!up.established()) {
                         Thread.sleep(10);
