@@ -28,10 +28,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 7: a shared capture replayed through probe -> relay -> relay -> server leaves the same graph in Redis as sent
- * straight to the server, every event attributed to the probe that captured it, the path known; an unknown probe is
- * refused at the relay and the refusal reaches the server in the relay's STATS. Real sockets on loopback, a real
- * redis-server, the real server.
+ * A shared capture replayed through probe -> relay -> relay -> server leaves the same graph in Redis as sent straight
+ * to the server, every event attributed to the probe that captured it, the path known, every payload acknowledged
+ * durable back at the probe through both relays (spec 5.6, 5.8); an unknown probe is refused at the relay and the
+ * refusal reaches the server in the relay's STATS. Real sockets on loopback, a real redis-server, the real server.
  */
 class RelayChainIT {
     @RegisterExtension
@@ -91,7 +91,10 @@ class RelayChainIT {
         }
     }
 
-    /** The relay beside a probe (glouglou probe --relay-listen): it forwards through the probe's own uplink. */
+    /**
+     * The relay beside a probe (glouglou probe --relay-listen): it forwards through the probe's own uplink, and the
+     * acknowledgements come back through it to the probe behind.
+     */
     @Test
     void relayBesideAProbeForwardsThroughTheProbesUplink() throws Exception {
         RedisCommands<String, String> r = REDIS.sync();

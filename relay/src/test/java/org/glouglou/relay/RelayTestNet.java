@@ -92,7 +92,8 @@ final class RelayTestNet {
 
     /**
      * Replays a capture file as the probe would (the network module's source, the export pipeline that blocks for a
-     * file, an uplink), to {@code to}; returns once everything was sent. Returns the probe's last sequence number.
+     * file, an uplink with its resend buffer), to {@code to}; returns once every payload is acknowledged durable (spec
+     * 5.8), failing if they are not within 30 s. Returns the probe's last sequence number.
      */
     static long replay(Path pcap, Identity probe, InetSocketAddress to) throws Exception {
         GlouglouModule network = REGISTRY.modules().stream().filter(m -> m.probeSource() != null && m.name().equals(
@@ -123,7 +124,7 @@ final class RelayTestNet {
             source.run(pipeline);
             pipeline.flush();
             if (!uplink.drain(30_000)) {
-                throw new AssertionError("the probe could not send everything");
+                throw new AssertionError(uplink.unacknowledged() + " payloads not acknowledged durable within 30 s");
             }
             return session.sequence();
         } finally {
