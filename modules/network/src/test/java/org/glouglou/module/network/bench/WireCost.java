@@ -8,7 +8,8 @@ import org.glouglou.spi.TimedEvent;
 /**
  * Prints the bytes on the wire per event and per flow (spec section 9) for the benchmark's connection lives and for
  * a real capture's flows, next to NetFlow v5 and IPFIX for the same flows. UDP payload bytes throughout: the IP and
- * UDP headers cost every protocol the same per datagram.
+ * UDP headers cost every protocol the same per datagram. DATA carries cumulative totals (spec 4.1); the rows marked
+ * "+ ACK" add the acknowledgements the receiver sends back (spec 5.8, {@link FlowMix#ackBytes}).
  */
 public final class WireCost {
     /** NetFlow v5: 24-byte header, 48-byte records, at most 30 records a datagram; one record per direction. */
@@ -42,9 +43,13 @@ public final class WireCost {
     }
 
     static String line(String what, FlowMix.Cost c, long flows) {
-        return String.format(Locale.ROOT, "  %-44s %8d bytes %5d datagrams %6d events  %6.2f B/event  %7.2f B/flow",
+        return String.format(Locale.ROOT, "  %-44s %8d bytes %5d datagrams %6d events  %6.2f B/event  %7.2f B/flow%s",
                 what, c.bytes(), c.datagrams(), c.events(), (double) c.bytes() / c.events(), (double) c.bytes()
-                        / flows);
+                        / flows,
+                c.ackBytes() == 0
+                        ? ""
+                        : String.format(Locale.ROOT, "  (ACK %d bytes, %.2f B/flow)", c.ackBytes(),
+                                (double) c.ackBytes() / flows));
     }
 
     /** NEWCONN, DATA and DELCONN events of the real network pipeline over a capture file. */
@@ -96,6 +101,7 @@ public final class WireCost {
         FlowMix.Cost packed = FlowMix.cost(ev, KEY, false);
         FlowMix.Cost ticked = FlowMix.cost(ev, KEY, true);
         System.out.println(line("sealed, packed (conn ids from 1)", packed, n));
+        System.out.println(line("  + ACK", FlowMix.costWithAcks(ev, KEY, false), n));
         System.out.println(line("sealed, packed (conn ids from 2^21: 4 bytes)", FlowMix.cost(FlowMix.events(flows,
                 1L << 21), KEY, false), n));
         System.out.println(line("sealed, one datagram per tick at least", ticked, n));
@@ -109,8 +115,10 @@ public final class WireCost {
         if (java.nio.file.Files.exists(pcap)) {
             List<TimedEvent> real = probeFlowEvents(pcap);
             System.out.println(line("sealed, packed, the probe's own events", FlowMix.cost(real, KEY, false), n));
+            System.out.println(line("  + ACK", FlowMix.costWithAcks(real, KEY, false), n));
             System.out.println(line("sealed, one datagram per tick, probe's events", FlowMix.cost(real, KEY, true),
                     n));
+            System.out.println(line("  + ACK", FlowMix.costWithAcks(real, KEY, true), n));
         }
         System.out.println("same flows in other formats (one record per flow and direction, at flow end):");
         System.out.printf(Locale.ROOT, "  %-44s %8.0f bytes  %7.2f B/flow%n",
