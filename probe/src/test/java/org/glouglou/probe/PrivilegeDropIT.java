@@ -22,9 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 3: the probe started as root opens its capture on lo, drops to nobody (and into an empty chroot), and goes
- * on capturing. Checked from outside the process, thread by thread, through /proc: every thread's real, effective,
- * saved and file-system uid and gid are 65534 and its effective capabilities are zero.
+ * The probe started as root opens its capture on lo, drops to nobody (and into an empty chroot), and goes on
+ * capturing. Checked from outside the process, thread by thread, through /proc: every thread's real, effective, saved
+ * and file-system uid and gid are 65534 and its effective capabilities are zero. Stopped by SIGTERM, the live capture
+ * ends its open flow with DELCONN reason shutdown (spec 5.7) and the probe is gone within 2 s.
  */
 class PrivilegeDropIT {
     static final long NOBODY = 65534;
@@ -47,11 +48,13 @@ class PrivilegeDropIT {
                 "--print", "--tick", "50", "--user", "nobody", "--chroot", empty.toString());
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        List<String> printed = new java.util.concurrent.CopyOnWriteArrayList<>();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
                     StandardCharsets.UTF_8))) {
                 for (String l; (l = r.readLine()) != null;) {
                     lines.add(l);
+                    printed.add(l);
                 }
             } catch (IOException e) {
                 // the process ended
@@ -98,6 +101,20 @@ class PrivilegeDropIT {
                 }
             }
             assertNotNull(seen, "no NEWCONN for udp port " + port + " after the privilege drop");
+
+            long stop = System.currentTimeMillis();
+            // SIGTERM: the open flow ends as the probe stops (through the handle: Process.destroy would also close the
+            // pipe that carries what it prints then)
+            p.toHandle().destroy();
+            assertTrue(p.waitFor(5, TimeUnit.SECONDS), "still running 5 s after SIGTERM");
+            long took = System.currentTimeMillis() - stop;
+            reader.join(2000); // to the end of its output
+            String end = printed.stream().filter(l -> l.contains("\"DELCONN\"") && l.contains("\"dport\":" + port))
+                    .findFirst().orElse(null);
+            assertNotNull(end, "no DELCONN for udp port " + port + " after SIGTERM, exit " + p.exitValue() + ": "
+                    + printed);
+            assertTrue(end.contains("\"reason\":\"shutdown\""), end);
+            assertTrue(took < 2000, "gone " + took + " ms after SIGTERM");
         } finally {
             p.destroy();
             if (!p.waitFor(10, TimeUnit.SECONDS)) {

@@ -136,7 +136,7 @@ class ProbeDeliveryIT {
                 // the capture lasts 5.5 s at its own speed: stop it half-way, with flows open
                 await(() -> newconns(r).size() >= 6, 15_000, () -> newconns(r).size() + " flows so far");
                 long stop = System.currentTimeMillis();
-                p.destroy(); // SIGTERM
+                p.toHandle().destroy(); // SIGTERM
                 assertTrue(p.waitFor(5, TimeUnit.SECONDS), "still running 5 s after SIGTERM");
                 long took = System.currentTimeMillis() - stop;
                 await(() -> !r.closed.isEmpty(), 1_000, () -> "no BYE");
