@@ -69,20 +69,28 @@ final class ForwardBuffer {
 
     /**
      * Keeps the parts of one origin payload just forwarded. The same origin payload again (a downstream relay resending
-     * on its new session) replaces the earlier copy. When full, the oldest payload is given up and counted.
+     * on its new session, or its next part) adds the parts not kept yet. When full, the oldest payload is given up and
+     * counted; what is older than the horizon goes first.
      */
     synchronized void keep(long probe, long boot, long sequence, List<Forward> parts, long nowMillis) {
+        expire(nowMillis);
         Key k = new Key(probe, boot, sequence);
-        Entry old = order.remove(k);
-        if (old == null) {
-            while (order.size() >= capacity) {
-                Entry oldest = order.values().iterator().next();
-                remove(oldest);
-                droppedPayloads++;
-                droppedEvents += events(oldest);
+        Entry old = order.get(k);
+        if (old != null) {
+            for (Forward f : parts) {
+                if (!old.parts.contains(f)) {
+                    old.parts.add(f); // another part of a payload a downstream relay split; a repeat adds nothing
+                }
             }
+            return;
         }
-        Entry e = new Entry(k, List.copyOf(parts), nowMillis);
+        while (order.size() >= capacity) {
+            Entry oldest = order.values().iterator().next();
+            remove(oldest);
+            droppedPayloads++;
+            droppedEvents += events(oldest);
+        }
+        Entry e = new Entry(k, new ArrayList<>(parts), nowMillis);
         order.put(k, e);
         byOrigin.computeIfAbsent(new Origin(probe, boot), o -> new TreeMap<>()).put(sequence, e);
     }
@@ -117,6 +125,20 @@ final class ForwardBuffer {
      * the horizon are given up first (counted).
      */
     synchronized List<Forward> resend(long nowMillis) {
+        expire(nowMillis);
+        List<Forward> out = new ArrayList<>();
+        for (Entry e : order.values()) {
+            out.addAll(e.parts);
+        }
+        resentParts += out.size();
+        return out;
+    }
+
+    /**
+     * Gives up what was kept longer than the horizon (counted as expired, not dropped: a payload never acknowledged,
+     * its FORWARD lost upstream say, was sent again by its origin under a new number long before).
+     */
+    private void expire(long nowMillis) {
         Iterator<Entry> it = order.values().iterator();
         while (it.hasNext()) {
             Entry e = it.next();
@@ -127,12 +149,6 @@ final class ForwardBuffer {
             removeFromOrigin(e);
             expiredEvents += events(e);
         }
-        List<Forward> out = new ArrayList<>();
-        for (Entry e : order.values()) {
-            out.addAll(e.parts);
-        }
-        resentParts += out.size();
-        return out;
     }
 
     private long events(Entry e) {
