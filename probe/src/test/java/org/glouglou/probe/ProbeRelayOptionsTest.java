@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import org.glouglou.protocol.session.ProbeSecrets;
 import org.junit.jupiter.api.Test;
 
-/** Issue 7: the relay beside the probe; its options fail in one line with exit code 2. */
+/** The relay beside the probe (--relay-listen); its options fail in one line with exit code 2. */
 class ProbeRelayOptionsTest {
     static String[] run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -19,7 +19,7 @@ import org.glouglou.spi.Event;
 import org.glouglou.spi.ModuleRegistry;
 import org.junit.jupiter.api.Test;
 
-/** Issue 7: FORWARD packing: verbatim records, splits at record boundaries, times kept, hop control left behind. */
+/** FORWARD packing (spec 5.6): verbatim records, splits at record boundaries, times kept, hop control left behind. */
 class ForwardPackerTest {
     static final ModuleRegistry REGISTRY = ModuleRegistry.load();
 

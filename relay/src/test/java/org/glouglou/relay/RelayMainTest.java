@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import org.glouglou.protocol.session.ProbeSecrets;
 import org.junit.jupiter.api.Test;
 
-/** Issue 7: the relay's command line fails in one line that says what to fix, with exit code 2. */
+/** The relay's command line fails in one line that says what to fix, with exit code 2. */
 class RelayMainTest {
     static String[] run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A token bucket per source address (issue 4: one noisy or hostile source cannot starve the others). Checked before
+ * A token bucket per source address (one noisy or hostile source cannot starve the others). Checked before
  * any crypto, so a flood costs one map lookup per datagram. The table is bounded: past {@code maxSources} the least
  * recently seen source is forgotten (it starts again with a full bucket, which bounds what a spoofer gains to one
  * burst per eviction). Keyed by address only: a source cannot escape its bucket by changing ports. Not thread-safe:

@@ -27,7 +27,7 @@ import org.glouglou.spi.Event;
 import org.glouglou.spi.ModuleRegistry;
 
 /**
- * Issue 7 figures: forwarding throughput of one relay (datagrams/s and events/s reaching its upstream) and the latency
+ * Relay figures (spec 5.6): forwarding throughput of one relay (datagrams/s and events/s reaching its upstream) and the latency
  * one hop adds. A probe's uplink sends full datagrams of NOTICE events (about 20 per datagram) as fast as the relay
  * takes them; the upstream is a bare receiver (ReceiverSessions on its own socket) that counts what arrives.
  * Latency: one-event datagrams at 200/s, probe -> upstream direct vs through the relay; each event carries its send
