@@ -16,6 +16,14 @@ import java.util.regex.Pattern;
  * same ports), and signalled as an operator or a crash would: SIGKILL, SIGTERM, SIGSTOP and SIGCONT.
  */
 final class Daemon implements AutoCloseable {
+    /** Every process the suite started and has not seen end: killed if the test JVM itself is stopped. */
+    private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly),
+                "e2e-daemons"));
+    }
+
     final String name;
     private final List<String> command;
     private final Path log;
@@ -45,6 +53,9 @@ final class Daemon implements AutoCloseable {
                 java.nio.file.StandardOpenOption.APPEND);
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect
                 .appendTo(log.toFile())).start();
+        LIVE.add(process);
+        Process started = process;
+        started.onExit().thenRun(() -> LIVE.remove(started));
         stopped = false;
         return this;
     }

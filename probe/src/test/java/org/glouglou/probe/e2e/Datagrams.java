@@ -3,7 +3,14 @@ package org.glouglou.probe.e2e;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.Arrays;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Datagrams of wire protocol v3 written and read by hand from SPEC.md (3.1 header, 3.2 records, 5.1 internal events),
@@ -80,9 +87,13 @@ final class Datagrams {
 
     /** A HELLO from a probe id the receiver does not know: any receiver answers it (AUTH_FAIL), so it is alive. */
     static byte[] hello(long probeId) {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
         byte[] nonce = new byte[32];
         RANDOM.nextBytes(nonce);
+        return hello(probeId, nonce);
+    }
+
+    private static byte[] hello(long probeId, byte[] nonce) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
         body.writeBytes(nonce);
         body.writeBytes(ByteBuffer.allocate(8).putLong(System.currentTimeMillis() * 1000).array()); // boot
         string(body, "e2e-liveness");
@@ -124,6 +135,46 @@ final class Datagrams {
         RANDOM.nextBytes(nonce);
         body.put(nonce).putInt((int) sessionId).putLong(helloTag);
         return datagram(0, probeId, sessionId, CHALLENGE, body.array());
+    }
+
+    /**
+     * One whole handshake (5.2) with the receiver at {@code to}, as probe {@code probeId} with {@code secret}: HELLO,
+     * CHALLENGE, AUTH with the probe proof, and the sealed AUTH_OK (not opened). True when the receiver established
+     * the session. The session is then left to time out.
+     */
+    static boolean handshake(DatagramSocket socket, InetSocketAddress to, long probeId, byte[] secret)
+            throws Exception {
+        byte[] nonce = new byte[32];
+        RANDOM.nextBytes(nonce);
+        byte[] hello = hello(probeId, nonce);
+        byte[] helloHash = MessageDigest.getInstance("SHA-256").digest(Arrays.copyOfRange(hello, HEADER,
+                hello.length));
+        socket.send(new DatagramPacket(hello, hello.length, to));
+        byte[] buf = new byte[2048];
+        DatagramPacket p = new DatagramPacket(buf, buf.length);
+        socket.receive(p);
+        Header h = Header.parse(buf, p.getLength());
+        if (h == null || !h.is(CHALLENGE)) {
+            return false;
+        }
+        ByteBuffer b = ByteBuffer.wrap(buf, HEADER + 2, p.getLength() - HEADER - 2);
+        skipVarint(b);
+        byte[] serverNonce = new byte[32];
+        b.get(serverNonce);
+        long session = h.sessionId();
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+        mac.update("glouglou v3 probe proof".getBytes(StandardCharsets.US_ASCII));
+        mac.update(ByteBuffer.allocate(8).putInt((int) probeId).putInt((int) session).array());
+        mac.update(nonce);
+        mac.update(serverNonce);
+        mac.update(helloHash);
+        byte[] auth = datagram(0, probeId, session, AUTH, mac.doFinal());
+        socket.send(new DatagramPacket(auth, auth.length, to));
+        p.setLength(buf.length);
+        socket.receive(p);
+        h = Header.parse(buf, p.getLength());
+        return h != null && h.sealed() && h.sessionId() == session;
     }
 
     private static byte[] datagram(int flags, long probeId, long sessionId, int type, byte[] body) {

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Failover time over repeated kills (spec 5.7: under 2 s): three servers in a ring, each behind a fault proxy without
  * faults that timestamps every datagram; a probe lists the three proxies and replays the capture ten times end to
  * end at capture speed. Twenty times, the server the probe is using is killed (SIGKILL) and restarted on its port
- * once the probe has left it. Failover time is measured on the wire: from the last datagram the dead server's proxy
+ * once the probe has left it (and warmed with one handshake made by hand from spec 5.2: a fresh JVM's first
+ * handshake costs 200-500 ms here, which is start-up, not failover). Failover time is measured on the wire: from the last datagram the dead server's proxy
  * passed on before the kill to the first sealed datagram the next server's proxy passes on. Prints p50 and max;
  * asserts the max is under 2 s, and that after all of it every host pair holds ten times the truth.
  */
@@ -33,11 +34,13 @@ class FailoverTimingIT {
         Path capture = t.dir.resolve("capture-x" + COPIES + ".pcap");
         PcapFiles.repeat(E2e.capture(E2e.CAPTURE), COPIES, 500_000, capture);
         Identity probe = t.identity(1, "probe-1");
+        Identity warm = t.identity(900, "warm-up");
         t.redis();
         List<Server> servers = new ArrayList<>();
         List<FaultProxy> proxies = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
-            Server s = t.server("server-" + i, List.of(probe), i == 1);
+            Server s = t.server("server-" + i, List.of(probe, warm), i == 1);
+            s.warmUp(warm);
             servers.add(s);
             proxies.add(t.proxy("timing-" + i, s.udpPort, FaultProxy.Faults.NONE, i));
         }
@@ -75,6 +78,7 @@ class FailoverTimingIT {
             restarts.set(cur, CompletableFuture.runAsync(() -> {
                 try {
                     dead.restart();
+                    dead.warmUp(warm);
                 } catch (Exception e) {
                     throw new IllegalStateException(dead.daemon.name + " did not restart", e);
                 }

@@ -39,7 +39,6 @@ final class Topology implements AutoCloseable {
     private final List<Daemon> daemons = Collections.synchronizedList(new ArrayList<>());
     private final List<FaultProxy> proxies = Collections.synchronizedList(new ArrayList<>());
     private final List<ViewerMonitor> viewers = Collections.synchronizedList(new ArrayList<>());
-    private final List<AutoCloseable> others = Collections.synchronizedList(new ArrayList<>());
     private final SecureRandom random = new SecureRandom();
     private List<Integer> redisPorts = List.of();
     private boolean cluster;
@@ -220,6 +219,19 @@ final class Topology implements AutoCloseable {
             }
         }
 
+        /**
+         * One real handshake as {@code who} (listed in this server's secrets): the first handshake of a fresh JVM
+         * loads and compiles the whole session path, which costs more than the failover being measured.
+         */
+        void warmUp(Identity who) throws Exception {
+            byte[] secret = Base64.getDecoder().decode(who.line().split(" ")[1]);
+            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                s.setSoTimeout(2000);
+                E2e.await(() -> Datagrams.handshake(s, address(), who.id(), secret), START_MILLIS, () -> daemon.name
+                        + " never completed a handshake with " + who.name() + ": " + daemon.tail(10));
+            }
+        }
+
         /** The viewer certificate's SHA-256 fingerprint, as the server logs it at start (what viewers pin). */
         String fingerprint() {
             Matcher m = daemon.awaitLog("certificate SHA-256 fingerprint ([0-9A-F:]+)", START_MILLIS);
@@ -388,10 +400,6 @@ final class Topology implements AutoCloseable {
         }
     }
 
-    void closeLater(AutoCloseable c) {
-        others.add(c);
-    }
-
     @Override
     public void close() {
         synchronized (viewers) {
@@ -402,15 +410,6 @@ final class Topology implements AutoCloseable {
         }
         if (state != null) {
             state.close();
-        }
-        synchronized (others) {
-            others.forEach(c -> {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // closing everything that is left
-                }
-            });
         }
         // probes first, then relays and servers, Redis last
         List<Daemon> all = daemons();
