@@ -92,6 +92,28 @@ class FaultMatrixIT {
     }
 
     @Test
+    void pathToTheServerCutTwoSecondsInTheProbeFailsOverWhileThatServerLivesOn(Topology t) throws Exception {
+        Identity probe = t.identity(1, "probe-1");
+        t.redis();
+        Server s1 = t.server("server-1", List.of(probe), false);
+        Server s2 = t.server("server-2", List.of(probe), true);
+        ViewerMonitor v = s2.viewer();
+        FaultProxy path = t.proxy("path-to-server-1", s1.udpPort, FaultProxy.Faults.NONE, 1);
+        Daemon p = t.probe(probe, capture(), true, List.of("127.0.0.1:" + path.port(), s2.hostPort()));
+        long start = t.awaitSession(probe, p);
+        Topology.runUntil(start, 2000, p, s1.daemon);
+        // a partition, not a crash: server-1 keeps its session, its flows and whatever it has not written yet
+        path.blackhole(true);
+
+        Outcome o = new Outcome("path to S1 cut 2 s into the replay (S1 alive), the probe fails over to S2", t);
+        o.exits(p, 0, PROBE_EXIT_MILLIS);
+        o.check(s1.daemon.alive(), "server-1 died during the partition: " + s1.daemon.tail(5));
+        o.redisEquals(truth);
+        o.viewerEquals(v, truth);
+        o.verify();
+    }
+
+    @Test
     void lossDuplicationAndReorderingBetweenProbeAndServer(Topology t) throws Exception {
         Identity probe = t.identity(1, "probe-1");
         t.redis();

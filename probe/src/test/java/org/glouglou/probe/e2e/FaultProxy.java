@@ -96,10 +96,6 @@ final class FaultProxy implements AutoCloseable {
         return front.getLocalPort();
     }
 
-    InetSocketAddress address() {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port());
-    }
-
     /** Drop everything both ways while on: to the sender, its receiver is dead. */
     void blackhole(boolean on) {
         blackhole = on;
