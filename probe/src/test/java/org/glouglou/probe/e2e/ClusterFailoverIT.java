@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Several servers writing one 3-master Redis Cluster (docs/architecture.txt 6: additive, idempotent writes from
- * every server), two probes each replaying half of the capture (cut by time) and listing several servers; the first
+ * every server), two probes each replaying half of the capture's host pairs and listing several servers; the first
  * probe's server is killed (SIGKILL) mid-replay and that probe fails over. Every host pair ends exact, in the cluster
  * (read on each master) and in a viewer of a surviving server, whose counters never go down.
  */
@@ -31,11 +31,12 @@ class ClusterFailoverIT {
     @ParameterizedTest(name = "{0} servers")
     @ValueSource(ints = {2, 3})
     void serversOnOneRedisClusterOneKilledMidReplay(int servers, Topology t) throws Exception {
-        Path first = t.dir.resolve("first-half.pcap");
-        Path second = t.dir.resolve("second-half.pcap");
-        PcapFiles.splitByTime(E2e.capture(E2e.CAPTURE), first, second);
-        Identity a = t.identity(1, "probe-first-half");
-        Identity b = t.identity(2, "probe-second-half");
+        // by host pair, so that both replays last the whole 5.5 s and a kill 2 s in is well inside them
+        Path first = t.dir.resolve("pairs-a.pcap");
+        Path second = t.dir.resolve("pairs-b.pcap");
+        int n = PcapFiles.splitByHostPair(E2e.capture(E2e.CAPTURE), first, second);
+        Identity a = t.identity(1, "probe-a");
+        Identity b = t.identity(2, "probe-b");
         t.redisCluster(3);
         List<Server> s = new ArrayList<>();
         for (int i = 1; i <= servers; i++) {
@@ -54,12 +55,11 @@ class ClusterFailoverIT {
         Daemon pa = t.probe(a, first, true, aList);
         Daemon pb = t.probe(b, second, true, bList);
         long start = t.awaitSession(a, pa);
-        // each half lasts about 2.7 s at capture speed: 1.5 s is well inside it
-        Topology.runUntil(start, 1500, pa, pb, s.get(0).daemon);
+        Topology.runUntil(start, 2000, pa, s.get(0).daemon);
         s.get(0).daemon.kill();
 
-        Outcome o = new Outcome(servers + " servers on a 3-master Redis Cluster, server-1 killed 1.5 s into the "
-                + "replay", t);
+        Outcome o = new Outcome(servers + " servers on a 3-master Redis Cluster, two probes with half the host "
+                + "pairs each (" + n + " + " + (4999 - n) + " packets), server-1 killed 2 s into the replay", t);
         o.exits(pa, 0, FaultMatrixIT.PROBE_EXIT_MILLIS);
         o.exits(pb, 0, FaultMatrixIT.PROBE_EXIT_MILLIS);
         o.redisEquals(truth);

@@ -1,16 +1,18 @@
 package org.glouglou.probe.e2e;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Classic pcap files (libpcap format, microsecond or nanosecond magic, either byte order) read and written by the
- * tests: a capture cut in two by time, or repeated end to end. No dependency on editcap or tcpdump, whose time
+ * tests: a capture cut in two by time or by host pair, or repeated end to end. No dependency on editcap or tcpdump, whose time
  * syntax varies between versions. pcapng is refused: the shared capture the suite cuts is classic pcap.
  */
 final class PcapFiles {
@@ -109,6 +111,56 @@ final class PcapFiles {
         write(c, a, first);
         write(c, b, second);
         return a.size();
+    }
+
+    /**
+     * Cuts {@code source} in two by host pair: each IP packet goes to the file its pair of addresses is given to (by
+     * the parity of the pair's key hash), so both files span the whole capture and every host pair lives in exactly
+     * one of them. Ethernet captures only (802.1Q tags skipped); packets without IP go to the first file. Returns how
+     * many packets went into the first.
+     */
+    static int splitByHostPair(Path source, Path first, Path second) throws IOException {
+        Capture c = read(source);
+        int linkType = ByteBuffer.wrap(c.header()).order(c.order()).getInt(20);
+        if (linkType != 1) {
+            throw new IOException(source + ": link type " + linkType + ", only Ethernet (1) is cut by host pair");
+        }
+        List<Packet> a = new ArrayList<>();
+        List<Packet> b = new ArrayList<>();
+        for (Packet p : c.packets()) {
+            String pair = hostPair(p.data());
+            (pair == null || Math.floorMod(pair.hashCode(), 2) == 0 ? a : b).add(p);
+        }
+        write(c, a, first);
+        write(c, b, second);
+        return a.size();
+    }
+
+    /** The packet's host pair, as the graph keys it ({@code A|B}), or null if it is not IP. */
+    static String hostPair(byte[] frame) throws IOException {
+        int off = 12;
+        int type = frame.length >= 14 ? (frame[12] & 0xff) << 8 | frame[13] & 0xff : 0;
+        while ((type == 0x8100 || type == 0x88a8) && frame.length >= off + 6) {
+            off += 4;
+            type = (frame[off] & 0xff) << 8 | frame[off + 1] & 0xff;
+        }
+        off += 2;
+        byte[] x;
+        byte[] y;
+        if (type == 0x0800 && frame.length >= off + 20) {
+            x = Arrays.copyOfRange(frame, off + 12, off + 16);
+            y = Arrays.copyOfRange(frame, off + 16, off + 20);
+        } else if (type == 0x86dd && frame.length >= off + 40) {
+            x = Arrays.copyOfRange(frame, off + 8, off + 24);
+            y = Arrays.copyOfRange(frame, off + 24, off + 40);
+        } else {
+            return null;
+        }
+        InetAddress ax = InetAddress.getByAddress(x);
+        InetAddress ay = InetAddress.getByAddress(y);
+        return HostPairTotals.ordered(ax, ay)
+                ? HostPairTotals.text(ax) + "|" + HostPairTotals.text(ay)
+                : HostPairTotals.text(ay) + "|" + HostPairTotals.text(ax);
     }
 
     /**
