@@ -118,6 +118,8 @@ public final class ViewerHub implements AutoCloseable {
     /** The async commands of {@link #reads}: HGETALL routed by slot in a cluster. */
     private volatile RedisClusterAsyncCommands<String, String> readCommands;
     private volatile boolean resyncNeeded;
+    /** Why the next snapshot resyncs every viewer: what the viewers are told. */
+    private volatile String resyncReason = "Redis subscription was re-established";
     private volatile boolean redisUp;
     private boolean everSynced;
     private volatile boolean closed;
@@ -158,7 +160,7 @@ public final class ViewerHub implements AutoCloseable {
                 if (e instanceof ClusterTopologyChangedEvent t && !closed && pubsub != null) {
                     LOG.info("viewers: Redis Cluster topology changed ({} -> {} nodes): re-subscribing on every"
                             + " master and resyncing every viewer", t.before().size(), t.after().size());
-                    resyncNeeded = true;
+                    needResync("the Redis Cluster topology changed");
                 }
             });
         } else {
@@ -173,7 +175,7 @@ public final class ViewerHub implements AutoCloseable {
             public void onRedisConnected(RedisChannelHandler<?, ?> c, SocketAddress a) {
                 if (subscription(c) && !closed) {
                     LOG.info("viewer subscription to Redis {} is back: resyncing every viewer", where(a));
-                    resyncNeeded = true;
+                    needResync("Redis subscription was re-established");
                 }
             }
 
@@ -270,11 +272,18 @@ public final class ViewerHub implements AutoCloseable {
                     if (!resyncNeeded) {
                         count("backlog_resync");
                     }
-                    resyncNeeded = true; // fell far behind: a fresh snapshot is cheaper than the backlog
+                    // fell far behind: a fresh snapshot is cheaper than the backlog
+                    needResync("more than " + MAX_PENDING_KEYS + " changed keys waited to be read");
                 }
                 return;
             }
         }
+    }
+
+    /** A fresh snapshot of Redis at the next tick, and a resync of every viewer, told {@code reason}. */
+    private void needResync(String reason) {
+        resyncReason = reason;
+        resyncNeeded = true;
     }
 
     /** Adds a viewer (any thread); it gets its snapshot at the next tick. */
@@ -457,11 +466,16 @@ public final class ViewerHub implements AutoCloseable {
 
     private void tick() {
         long t0 = System.nanoTime();
-        boolean resyncViewers = false;
+        String resyncViewers = null;
         if (resyncNeeded && pubsub != null) {
-            if (snapshot()) {
-                resyncNeeded = false;
-                resyncViewers = everSynced; // the first snapshot is no resync
+            String reason = resyncReason;
+            // cleared before reading, not after: a trigger while the snapshot is read (the notified keys overflowing
+            // meanwhile, a subscription breaking again) asks for another snapshot instead of being forgotten
+            resyncNeeded = false;
+            if (!snapshot()) {
+                resyncNeeded = true;
+            } else {
+                resyncViewers = everSynced ? reason : null; // the first snapshot is no resync
                 everSynced = true;
                 redisUp = true;
                 settleAt = System.currentTimeMillis() + SETTLE_MILLIS;
@@ -473,7 +487,7 @@ public final class ViewerHub implements AutoCloseable {
         if (redisUp && !pendingKeys.isEmpty()) {
             readPending();
         }
-        if (resyncViewers) {
+        if (resyncViewers != null) {
             count("redis_resync");
         }
         fanOut(resyncViewers, System.currentTimeMillis());
@@ -484,8 +498,11 @@ public final class ViewerHub implements AutoCloseable {
         }
     }
 
-    /** This tick's model changes to every viewer: each view projected and diffed once, then each session. */
-    void fanOut(boolean resyncViewers, long now) {
+    /**
+     * This tick's model changes to every viewer: each view projected and diffed once, then each session. When
+     * {@code resync} is not null, every viewer's graph is replaced by a fresh snapshot, and it is told why.
+     */
+    void fanOut(String resync, long now) {
         GraphModel.Dirty dirty = model.drainDirty();
         hostsViews = 0;
         for (ViewerConfig c : views.keySet()) {
@@ -498,8 +515,8 @@ public final class ViewerHub implements AutoCloseable {
         try {
             for (ViewerSession s : sessions) {
                 try {
-                    if (resyncViewers) {
-                        s.resync("resync", "Redis subscription was re-established: fresh snapshot follows");
+                    if (resync != null) {
+                        s.resync("resync", resync + ": fresh snapshot follows");
                     }
                     s.tick(now);
                 } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package org.glouglou.server.viz;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,20 +19,30 @@ import org.slf4j.LoggerFactory;
  * One authenticated viewer connection as the viewer thread sees it (issue 5): the {@link SharedProjection} of its
  * configuration, its format writer and its step sequence. Each tick sends what changed for this viewer (the view's
  * shared, once-encoded diff when the viewer is up to date), then its own step marker. Slow viewers: while the channel
- * is not writable (Netty's high water mark) the viewer is skipped and its changes coalesce per element in its backlog; after {@link #SLOW_TICKS} ticks behind, the backlog is dropped and the viewer gets a notice and a fresh
- * snapshot when it reads again; past {@link #MAX_PENDING_BYTES} queued it is disconnected. Either way the viewer
- * thread never waits for a socket, so one slow viewer delays no other and never the ingest. All methods but
- * {@link #requestClose} run on the viewer thread.
+ * is not writable (Netty's high water mark) the viewer is skipped and its changes coalesce per element in its backlog;
+ * after {@link #SLOW_TICKS} ticks in which it read nothing of what is queued, the backlog is dropped and the viewer
+ * gets a notice and a fresh snapshot when it reads again; past {@link #MAX_PENDING_BYTES} queued it is disconnected.
+ * Either way the viewer thread never waits for a socket, so one slow viewer delays no other and never the ingest. All
+ * methods but {@link #requestClose} run on the viewer thread.
  */
 final class ViewerSession {
     private static final Logger LOG = LoggerFactory.getLogger(ViewerSession.class);
-    /** 20 ticks (2 s at 100 ms) behind: long enough for a network hiccup, short enough not to show stale state. */
+    /**
+     * 20 ticks (2 s at 100 ms) without reading anything of what is queued: long enough for a network hiccup, short
+     * enough not to keep a backlog for a viewer that is gone.
+     */
     static final int SLOW_TICKS = 20;
     /**
      * 256 MiB queued for one viewer at most: a NetStream snapshot of 10k nodes and 50k edges is 64 MB (SnapshotBench),
      * so this is about three of them.
      */
     static final long MAX_PENDING_BYTES = 256L << 20;
+    /**
+     * 16 KiB (a TLS record) at most per message written: Netty counts a message as queued until all of it is written,
+     * so a snapshot written in pieces lets {@link #queued} fall while the viewer reads it, and a viewer that reads a
+     * large snapshot slowly is told from one that reads nothing.
+     */
+    static final int WRITE_PIECE = 16 * 1024;
     /** A step (heartbeat) at least every 10 ticks even when nothing changed: the viewer knows it is live. */
     static final int HEARTBEAT_TICKS = 10;
 
@@ -41,8 +52,8 @@ final class ViewerSession {
     private SharedProjection view;
     private GraphFormatWriter writer;
     private long seq;
-    private String resyncKind;
-    private String resyncMessage;
+    /** Why the viewer's graph is replaced by a fresh snapshot at the next tick it can take (empty: it is not). */
+    private final List<GraphOp.Notice> resyncNotices = new ArrayList<>();
     private final List<GraphOp> notices = new ArrayList<>();
     /** True while the viewer holds nothing of its view: the next step it can take sends all of it. */
     private boolean full;
@@ -52,7 +63,10 @@ final class ViewerSession {
      */
     private final Map<String, GraphElement.Node> backlogNodes = new HashMap<>();
     private final Map<String, GraphElement.Edge> backlogEdges = new HashMap<>();
-    private int blockedTicks;
+    /** Consecutive ticks the channel was not writable and the viewer read nothing of what is queued. */
+    private int stalledTicks;
+    /** Bytes queued on the channel after the last tick: fewer at this tick means the viewer is reading. */
+    private long queuedAfterTick;
     private int quietTicks;
     private boolean closed;
     private byte[] preamble;
@@ -129,8 +143,8 @@ final class ViewerSession {
         if (view == null) {
             return;
         }
-        resyncKind = kind;
-        resyncMessage = message;
+        // every reason is told, should several come before the viewer can take the snapshot
+        resyncNotices.add(new GraphOp.Notice(kind, message));
         full = true;
         backlogNodes.clear();
         backlogEdges.clear();
@@ -145,6 +159,20 @@ final class ViewerSession {
             close(null);
             return;
         }
+        try {
+            sendTick(now);
+        } finally {
+            queuedAfterTick = queued();
+        }
+    }
+
+    /** Bytes written to the channel and not yet taken by the viewer's socket (the TLS layer's queue included). */
+    private long queued() {
+        ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        return b == null ? 0 : b.totalPendingWriteBytes();
+    }
+
+    private void sendTick(long now) {
         boolean writable = channel.isWritable();
         boolean behind = full || !backlogNodes.isEmpty() || !backlogEdges.isEmpty() || !writable;
         if (behind && !full) {
@@ -153,22 +181,25 @@ final class ViewerSession {
             view.projection.changedEdges().forEach((id, was) -> remember(backlogEdges, id, was));
         }
         if (!writable) {
-            blockedTicks++;
-            long queued = channel.unsafe().outboundBuffer() == null
-                    ? 0
-                    : channel.unsafe().outboundBuffer().totalPendingWriteBytes();
+            long queued = queued();
+            // Only a tick in which the viewer read nothing of what is queued counts. One that is reading a snapshot or
+            // a catch-up keeps the channel unwritable for as long as that takes: dropping its backlog then would queue
+            // another snapshot behind the one it is reading, and a snapshot slower to read than SLOW_TICKS would be
+            // followed by snapshots forever, never by deltas, the viewer holding only stale ones.
+            stalledTicks = queued < queuedAfterTick ? 0 : stalledTicks + 1;
             if (queued > MAX_PENDING_BYTES) {
                 hub.count("too_slow");
                 close("too slow: more than " + (MAX_PENDING_BYTES >> 20) + " MiB queued");
-            } else if (blockedTicks == SLOW_TICKS) {
-                LOG.info("viewer {} is {} ticks behind: backlog dropped, a snapshot follows when it reads again", user,
-                        blockedTicks);
+            } else if (stalledTicks == SLOW_TICKS) {
+                LOG.info("viewer {} read nothing for {} ticks: backlog dropped, a snapshot follows when it reads again",
+                        user, stalledTicks);
                 hub.count("slow_viewer");
-                resync("slow_viewer", "you fell " + blockedTicks + " ticks behind: backlog dropped, fresh snapshot");
+                resync("slow_viewer", "you read nothing for " + stalledTicks + " ticks: backlog dropped, fresh"
+                        + " snapshot");
             }
             return; // its changes coalesce in its backlog meanwhile
         }
-        blockedTicks = 0;
+        stalledTicks = 0;
         if (!behind) {
             // the common case: the shared diff, encoded once for every viewer of this view and format
             boolean changed = !view.diff().isEmpty();
@@ -180,7 +211,7 @@ final class ViewerSession {
                 ByteBuf shared = view.encoded(writer, channel.alloc());
                 bytesSent += shared.readableBytes();
                 hub.sent(shared.readableBytes());
-                channel.write(shared, channel.voidPromise());
+                write(shared);
             }
             List<GraphOp> own = new ArrayList<>(notices);
             notices.clear();
@@ -189,10 +220,10 @@ final class ViewerSession {
             return;
         }
         List<GraphOp> ops = new ArrayList<>();
-        if (resyncKind != null) {
-            ops.add(new GraphOp.Notice(resyncKind, resyncMessage));
+        if (!resyncNotices.isEmpty()) {
+            ops.addAll(resyncNotices);
             ops.add(new GraphOp.Clear());
-            resyncKind = null;
+            resyncNotices.clear();
             resyncs++;
         }
         ops.addAll(notices);
@@ -224,7 +255,23 @@ final class ViewerSession {
         }
         bytesSent += b.readableBytes();
         hub.sent(b.readableBytes());
-        channel.writeAndFlush(b, channel.voidPromise());
+        write(b);
+        channel.flush();
+    }
+
+    /** Writes {@code b} (the channel then owns it) in pieces of at most {@link #WRITE_PIECE} bytes, in order. */
+    private void write(ByteBuf b) {
+        if (b.readableBytes() <= WRITE_PIECE) {
+            channel.write(b, channel.voidPromise()); // a tick's diff, most of the time
+            return;
+        }
+        try {
+            for (int i = b.readerIndex(); i < b.writerIndex(); i += WRITE_PIECE) {
+                channel.write(b.retainedSlice(i, Math.min(WRITE_PIECE, b.writerIndex() - i)), channel.voidPromise());
+            }
+        } finally {
+            b.release();
+        }
     }
 
     /** Closes with a reason sent first (null: the peer is gone); from any thread. */

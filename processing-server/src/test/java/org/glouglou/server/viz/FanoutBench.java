@@ -81,7 +81,7 @@ public final class FanoutBench {
             new ViewerSession(hub, ch, "v" + v).configure(cfg);
         }
         long t0 = System.nanoTime();
-        hub.fanOut(false, System.currentTimeMillis());
+        hub.fanOut(null, System.currentTimeMillis());
         long snapBytes = drain(channels);
         System.out.printf("FanoutBench: %d hosts, %d pairs + victim with %d edges; %d viewers, %d distinct"
                 + " projections; first tick (snapshots) %.0f ms, %.1f MB%n", nodes, edges, victim, viewers,
@@ -109,7 +109,7 @@ public final class FanoutBench {
             }
             setNode(model, side, target, 0, now);
             long s = System.nanoTime();
-            hub.fanOut(false, now);
+            hub.fanOut(null, now);
             cost[t] = System.nanoTime() - s;
             long b = drain(channels);
             if (t >= warm) {

@@ -77,7 +77,7 @@ public final class TlsFanoutBench {
         }
         long t0 = System.nanoTime();
         long now0 = 1763760200000L;
-        onHub(hub, () -> hub.fanOut(false, System.currentTimeMillis()));
+        onHub(hub, () -> hub.fanOut(null, System.currentTimeMillis()));
         System.out.printf("TlsFanoutBench: %d viewers connected over TLS, %d distinct projections; snapshot tick %.0f"
                 + " ms%n", hub.viewers(), hub.projections(), (System.nanoTime() - t0) / 1e6);
         Thread.sleep(Math.max(5000, viewers * 300L)); // the viewers read and decode their snapshots
@@ -99,7 +99,7 @@ public final class TlsFanoutBench {
                     FanoutBench.setNode(model, side, ab[1], 0, stamp);
                 }
                 long s = System.nanoTime();
-                hub.fanOut(false, System.currentTimeMillis());
+                hub.fanOut(null, System.currentTimeMillis());
                 cost[tt] = System.nanoTime() - s;
             });
             long sleep = next - System.nanoTime();

@@ -50,20 +50,28 @@ class ViewerSessionTest {
         final List<String> notices = new ArrayList<>();
         long steps;
 
+        /** Bytes of a line not ended yet: a tick's bytes are written in pieces, which may cut a line. */
+        private final ByteBuf partial = Unpooled.buffer();
+
         void read(EmbeddedChannel ch) throws Exception {
             Object o;
             while ((o = ch.readOutbound()) != null) {
                 ByteBuf b = (ByteBuf) o;
                 try {
-                    for (String line : b.toString(StandardCharsets.UTF_8).split("\n")) {
-                        if (!line.isEmpty()) {
-                            line(line);
-                        }
-                    }
+                    partial.writeBytes(b);
                 } finally {
                     b.release();
                 }
             }
+            int nl;
+            while ((nl = partial.indexOf(partial.readerIndex(), partial.writerIndex(), (byte) '\n')) >= 0) {
+                String line = partial.readCharSequence(nl - partial.readerIndex(), StandardCharsets.UTF_8).toString();
+                partial.skipBytes(1);
+                if (!line.isEmpty()) {
+                    line(line);
+                }
+            }
+            partial.discardReadBytes();
         }
 
         void line(String l) throws Exception {
@@ -209,7 +217,7 @@ class ViewerSessionTest {
                     }
                     socks[v].writable = blockedFor[v] == 0;
                 }
-                hub.fanOut(false, 1000L + tick);
+                hub.fanOut(null, 1000L + tick);
                 for (int v = 0; v < viewers; v++) {
                     if (!socks[v].writable) {
                         continue;
