@@ -17,7 +17,7 @@ import org.glouglou.protocol.transport.ExportPipeline;
 import org.glouglou.protocol.transport.Uplink;
 import org.glouglou.relay.RelayTestNet.Identity;
 import org.glouglou.server.GlouglouServer;
-import org.glouglou.server.ingest.ForwardedSessions;
+import org.glouglou.server.ingest.ProbeStream;
 import org.glouglou.spi.testkit.RedisServerProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -76,7 +76,7 @@ class RelayFailoverIT {
                     long sent = session.sequence();
                     assertTrue(RelayTestNet.waitFor(() -> origin(server).datagrams() + origin(server).lost() == sent,
                             5000), "every origin datagram is either received or counted as lost");
-                    ForwardedSessions.Origin o = origin(server);
+                    ProbeStream o = origin(server);
                     System.out.printf("failover after %d ms; origin sent %d, received %d, lost %d; relay 1 %s%n",
                             switched, sent, o.datagrams(), o.lost(), r1.counters());
                     assertTrue(switched < 2000, "switched after " + switched + " ms");
@@ -92,8 +92,7 @@ class RelayFailoverIT {
         }
     }
 
-    static ForwardedSessions.Origin origin(GlouglouServer s) {
-        return s.core().forwarded().origins().stream().filter(o -> o.probeId() == PROBE.id()).findFirst().orElse(
-                null);
+    static ProbeStream origin(GlouglouServer s) {
+        return s.core().stream(PROBE.id());
     }
 }
