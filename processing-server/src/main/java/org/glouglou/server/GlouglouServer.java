@@ -132,6 +132,11 @@ public final class GlouglouServer implements AutoCloseable {
         return listener.call(task);
     }
 
+    /** The modules' server-side counters, by module name (tests). */
+    public Map<String, Map<String, Long>> moduleCounters() {
+        return core.moduleCounters();
+    }
+
     public IngestCore core() {
         return core;
     }

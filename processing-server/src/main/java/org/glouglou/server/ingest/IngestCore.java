@@ -151,6 +151,7 @@ public final class IngestCore implements ReceiverSessions.Handler {
     private final SourceRateLimiter limiter;
     private final ServerSettings settings;
     private final ServerSide[] sides = new ServerSide[256];
+    private final String[] names = new String[256];
     private final Map<StreamKey, ProbeStream> streams = new ConcurrentHashMap<>();
     private final IdentityHashMap<Session, ProbeStream> direct = new IdentityHashMap<>();
     /** Per relay session, the origin streams whose latest FORWARD came through it: what its PONG acknowledges. */
@@ -208,6 +209,7 @@ public final class IngestCore implements ReceiverSessions.Handler {
             if (s != null) {
                 s.start(settings);
                 sides[m.id()] = s;
+                names[m.id()] = m.name();
                 LOG.info("module {} handles its events on this server", m.name());
                 metrics.gauge("glouglou_server_module_" + m.name().replaceAll("[^a-z0-9_]", "_"),
                         "Counters of the " + m.name() + " module's server side", cb -> s.counters()
@@ -963,6 +965,17 @@ public final class IngestCore implements ReceiverSessions.Handler {
 
     public KeyCoalescer store() {
         return store;
+    }
+
+    /** The modules' server-side counters, by module name. Safe from any thread. */
+    public Map<String, Map<String, Long>> moduleCounters() {
+        Map<String, Map<String, Long>> m = new LinkedHashMap<>();
+        for (int i = 0; i < 256; i++) {
+            if (sides[i] != null) {
+                m.put(names[i], sides[i].counters());
+            }
+        }
+        return m;
     }
 
     List<ServerSide> sides() {
