@@ -35,7 +35,11 @@ final class IngestFixture {
     }
 
     GlouglouServer server(String redisUri, boolean metrics) throws Exception {
-        ServerConfig c = ServerConfig.forTest(redisUri, secrets, false, SETTINGS);
+        return server(redisUri, metrics, SETTINGS);
+    }
+
+    GlouglouServer server(String redisUri, boolean metrics, ServerSettings settings) throws Exception {
+        ServerConfig c = ServerConfig.forTest(redisUri, secrets, false, settings);
         if (metrics) {
             c = new ServerConfig(c.listen(), c.redisUri(), c.secrets(), false, new java.net.InetSocketAddress(
                     "127.0.0.1", 0), c.settings(), c.maxKeys(), c.rateLimit(), c.maxInflight(), false, null, null);
