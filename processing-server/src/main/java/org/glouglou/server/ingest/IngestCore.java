@@ -298,7 +298,18 @@ public final class IngestCore implements ReceiverSessions.Handler {
         }
         st.highestSeq = Math.max(st.highestSeq, d.seq);
         st.acks.accepted(d.seq, now);
-        st.pending.add(new ProbeStream.Pending(d.seq, d.gen, false, now));
+        pend(st, new ProbeStream.Pending(d.seq, d.gen, false, now));
+    }
+
+    /**
+     * A datagram waits for the watermark; at most the acknowledgement window's worth per stream (older ones could not
+     * be acknowledged any more: memory stays bounded while Redis is away).
+     */
+    private void pend(ProbeStream st, ProbeStream.Pending p) {
+        st.pending.add(p);
+        if (st.pending.size() > ProtocolConstants.REPLAY_WINDOW) {
+            st.pending.poll();
+        }
         waitFor(st);
     }
 
@@ -313,6 +324,12 @@ public final class IngestCore implements ReceiverSessions.Handler {
         ProbeStream st = direct.get(session);
         if (st == null) {
             return;
+        }
+        if (st.ended) {
+            // ended under a live session (the stream table was full): the boot starts a new stream
+            st = stream(session.probeId(), session.boot(), session.probeName());
+            st.direct = session;
+            direct.put(session, st);
         }
         Datagram d = new Datagram(st, header.sequence(), store.nextGeneration(), session);
         current = d;
@@ -891,8 +908,7 @@ public final class IngestCore implements ReceiverSessions.Handler {
             } else if (p.seq > st.highestSeq - ProtocolConstants.REPLAY_WINDOW) {
                 st.highestSeq = Math.max(st.highestSeq, p.seq);
                 st.acks.accepted(p.seq, p.acceptedMillis);
-                st.pending.add(p);
-                waitFor(st);
+                pend(st, p);
             }
         }
         st.relayed.clear();

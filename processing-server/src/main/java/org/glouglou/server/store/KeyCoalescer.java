@@ -128,6 +128,8 @@ public final class KeyCoalescer implements StateWriter {
         boolean live = true;
         /** Writes sent and not answered yet: the entry is not forgotten meanwhile. */
         int inflight;
+        /** When this server last asked Redis to compute its rates (they change once per window at most). */
+        long ratesSentMillis = Long.MIN_VALUE / 2;
         /** Writes still due after the last change so its rates fall to 0, and when the next one is. */
         int rateTouches;
         long touchAt;
@@ -1148,7 +1150,10 @@ public final class KeyCoalescer implements StateWriter {
             }
             e.pendingContribs.clear();
         }
-        if (e.rates != null) {
+        // rates: once per window (the script moves the window only once it is over); they cost a third of a link's
+        // write when sent with every one
+        if (e.rates != null && (full || nowMillis - e.ratesSentMillis >= StateScript.RATE_WINDOW_MILLIS)) {
+            e.ratesSentMillis = nowMillis;
             for (int i = 0; i < e.rates.length; i += 2) {
                 ops.add("R");
                 ops.add(e.rates[i]);

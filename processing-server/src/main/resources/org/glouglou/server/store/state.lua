@@ -21,10 +21,21 @@ local ttl = tonumber(ARGV[1])
 local horizon = tonumber(ARGV[2])
 local window = tonumber(ARGV[3])
 local hasMarks = ARGV[4] == '1'
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Redis's clock (every server agrees on it), read only when rates or closes need it
+local now = nil
+local function clock()
+  if now == nil then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now
+end
 
-local function fmt(x) return string.format('%.0f', x) end
+-- integers as text without exponent: tostring is exact below 1e14 (14 significant digits), string.format beyond
+local function fmt(x)
+  if x < 1e14 and x > -1e14 then return tostring(x) end
+  return string.format('%.0f', x)
+end
 -- a > b for unsigned decimal strings of any length (boots are 64-bit)
 local function newer(a, b)
   if #a ~= #b then return #a > #b end
@@ -115,24 +126,45 @@ for _, p in ipairs(ops) do
     if v ~= nil and (c == nil or (op == 'X' and v > c) or (op == 'M' and v < c)) then put(f, ARGV[p + 2]) end
   elseif op == 'C' then
     local who, k = ARGV[p + 1], tonumber(ARGV[p + 3])
-    local prev = {}
     local m = mval[who]
-    if m then for w in string.gmatch(m, '[^ ]+') do prev[#prev + 1] = w end end
-    local mark = {}
-    local changed = not m
-    for j = 1, k do
-      local f, vs = ARGV[p + 3 + j], ARGV[p + 3 + k + j]
-      local v, pv = tonumber(vs) or 0, tonumber(prev[j]) or 0
-      if v > pv then
-        put(f, fmt((tonumber(val[f]) or 0) + v - pv))
+    if not m then
+      -- a new contributor: everything it brings is growth
+      local mark = {}
+      for j = 1, k do
+        local f, vs = ARGV[p + 3 + j], ARGV[p + 3 + k + j]
+        local v = tonumber(vs) or 0
+        if v > 0 then put(f, fmt((tonumber(val[f]) or 0) + v)) end
         mark[j] = vs
-        changed = true
-      else
-        mark[j] = prev[j] or '0'
       end
+      mput(who, table.concat(mark, ' '))
+    else
+      -- split on spaces with a plain find (much cheaper than a pattern), compare as text first: a value that did
+      -- not move (most of them in a copy or a one-way flow) needs no number
+      local prev, pos = {}, 1
+      while true do
+        local sp = string.find(m, ' ', pos, true)
+        if not sp then prev[#prev + 1] = string.sub(m, pos); break end
+        prev[#prev + 1] = string.sub(m, pos, sp - 1)
+        pos = sp + 1
+      end
+      local changed = false
+      for j = 1, k do
+        local vs, ps = ARGV[p + 3 + k + j], prev[j]
+        if vs ~= ps then
+          local v, pv = tonumber(vs) or 0, tonumber(ps) or 0
+          if v > pv then
+            local f = ARGV[p + 3 + j]
+            put(f, fmt((tonumber(val[f]) or 0) + v - pv))
+            prev[j] = vs
+            changed = true
+          elseif not ps then
+            prev[j] = '0'
+            changed = true
+          end
+        end
+      end
+      if changed then mput(who, table.concat(prev, ' ')) end
     end
-    for j = k + 1, #prev do mark[j] = prev[j] end
-    if changed then mput(who, table.concat(mark, ' ')) end
     if ARGV[p + 2] == '1' then closedNow[#closedNow + 1] = who end
   elseif op == 'R' then
     rates[#rates + 1] = p
@@ -161,6 +193,7 @@ end
 
 -- rates over the shared window: the window's start and the totals at its start live in the marks hash
 if #rates > 0 then
+  clock()
   local ws = tonumber(mval['~t'])
   if ws == nil or now < ws then
     mput('~t', fmt(now))
@@ -181,7 +214,9 @@ end
 
 if #outn > 0 then hset(key, outn, out) end
 if #moutn > 0 then hset(marks, moutn, mout) end
+local mttl = math.max(ttl, math.ceil(horizon / 1000))
 if #closedNow > 0 then
+  clock()
   local a = {}
   for _, w in ipairs(closedNow) do a[#a + 1] = fmt(now); a[#a + 1] = w end
   local x = 1
@@ -190,22 +225,20 @@ if #closedNow > 0 then
     redis.call('ZADD', closed, 'NX', unpack(a, x, y))
     x = y + 1
   end
-end
-if hasMarks then
-  -- marks of contributors closed more than the horizon ago: no copy of their events can come any more
+  -- marks of contributors closed more than the horizon ago: no copy of their events can come any more. Pruned when
+  -- another closes, so a key's marks stay bounded by its open contributors and one horizon's worth of closes
   local old = redis.call('ZRANGEBYSCORE', closed, '-inf', fmt(now - horizon), 'LIMIT', 0, 500)
   if #old > 0 then
     redis.call('HDEL', marks, unpack(old))
     redis.call('ZREM', closed, unpack(old))
   end
+  if ttl > 0 then redis.call('EXPIRE', closed, mttl) end
 end
 if ttl > 0 then
   redis.call('EXPIRE', key, ttl)
   if hasMarks then
     -- a mark never goes before its key: else the next copy of an old event would be added again
-    local mttl = math.max(ttl, math.ceil(horizon / 1000))
     redis.call('EXPIRE', marks, mttl)
-    redis.call('EXPIRE', closed, mttl)
   end
 end
 return #outn

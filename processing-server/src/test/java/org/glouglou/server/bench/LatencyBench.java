@@ -183,7 +183,7 @@ public final class LatencyBench {
             markerMillis[n] = ms;
             sentAt.set(n, System.nanoTime());
             sentCount.set(n); // after the writes above: the watcher reads them once it sees n
-            probe.add(ms * 1000, new NetworkEvents.Data(1, 1, 100, 0, 0, null));
+            probe.add(ms * 1000, new NetworkEvents.Data(1, n, 100L * n, 0, 0, null)); // cumulative (spec 4.1)
             probe.flush();
             long next = start + (long) n * intervalMs * 1_000_000L;
             long sleep = next - System.nanoTime();
