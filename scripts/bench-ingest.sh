@@ -9,7 +9,7 @@
 #
 #   scripts/bench-ingest.sh [FLOWS...]            default: 10000 50000
 #   SERVERS=2 SERVER_GC="-XX:+UseZGC" SERVER_JAVA_OPTS=-XX:StartFlightRecording=... RATE=500000 DURATION=15 \
-#       WARMUP=25 PROBES=8 THREADS=2 BUDGET=50000 scripts/bench-ingest.sh 10000
+#       WARMUP=25 PROBES=8 THREADS=2 BUDGET=50000 CASES=no-subscriber HSET_BENCH=0 scripts/bench-ingest.sh 10000
 #
 # Needs: mvn -pl processing-server -am test-compile done (classes), redis-server, redis-cli, redis-benchmark.
 set -euo pipefail
@@ -23,6 +23,8 @@ PROBES=${PROBES:-8}
 THREADS=${THREADS:-2}
 BUDGET=${BUDGET:-50000}
 SERVERS=${SERVERS:-1}
+CASES=${CASES:-no-subscriber subscriber}
+HSET_BENCH=${HSET_BENCH:-1}
 # the launcher's collector and heap unless told otherwise (./glouglou SERVER_OPTS)
 SERVER_GC=${SERVER_GC:-$(sed -n 's/^SERVER_OPTS="\(.*\)"/\1/p' glouglou)}
 WORK=$(mktemp -d /tmp/gg-bench.XXXXXX)
@@ -52,20 +54,26 @@ run() { # label flows
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for f in "${FLOWS[@]}"; do
-    run "no-subscriber" "$f"
-    redis-cli -p "$RPORT" psubscribe '__keyspace@0__:gg:node:*' '__keyspace@0__:gg:link:*' > /dev/null &
-    SUB=$!; PIDS+=("$SUB")
-    sleep 0.5
-    run "subscriber" "$f"
-    kill "$SUB" 2>/dev/null || true
+    for c in $CASES; do
+        if [ "$c" = subscriber ]; then
+            redis-cli -p "$RPORT" psubscribe '__keyspace@0__:gg:node:*' '__keyspace@0__:gg:link:*' > /dev/null &
+            SUB=$!; PIDS+=("$SUB")
+            sleep 0.5
+        fi
+        run "$c" "$f"
+        if [ "$c" = subscriber ]; then kill "$SUB" 2>/dev/null || true; fi
+    done
 done
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-BENCH=$(redis-benchmark -p "$RPORT" -P 16 -t hset -n 1000000 -q 2>/dev/null | tr '\r' '\n' | grep -a 'requests per second' | tail -1)
-redis-cli -p "$RPORT" psubscribe '__keyspace@0__:*' > /dev/null &
-SUB=$!; PIDS+=("$SUB")
-sleep 0.5
-BENCHSUB=$(redis-benchmark -p "$RPORT" -P 16 -t hset -n 1000000 -q 2>/dev/null | tr '\r' '\n' | grep -a 'requests per second' | tail -1)
-kill "$SUB" 2>/dev/null || true
+BENCH=skipped; BENCHSUB=skipped
+if [ "$HSET_BENCH" = 1 ]; then
+    BENCH=$(redis-benchmark -p "$RPORT" -P 16 -t hset -n 1000000 -q 2>/dev/null | tr '\r' '\n' | grep -a 'requests per second' | tail -1)
+    redis-cli -p "$RPORT" psubscribe '__keyspace@0__:*' > /dev/null &
+    SUB=$!; PIDS+=("$SUB")
+    sleep 0.5
+    BENCHSUB=$(redis-benchmark -p "$RPORT" -P 16 -t hset -n 1000000 -q 2>/dev/null | tr '\r' '\n' | grep -a 'requests per second' | tail -1)
+    kill "$SUB" 2>/dev/null || true
+fi
 
 echo
 printf 'target %s events/s, %s probes on %s threads, %s server(s) (%s), write budget %s keys/s per server, load average after: %s\n' \

@@ -21,7 +21,7 @@ import org.glouglou.module.network.server.NetworkKeys;
 
 /**
  * The shared captures' ground truth ({@code glouglou.pcaps}/groundtruth/*.flows.tsv and *.dns.tsv) as the events a
- * probe would send, and as the Redis state they must produce (issue 4, replay test).
+ * probe would send, and as the Redis state they must produce (the replay tests).
  */
 public final class GroundTruth {
     public record Flow(int proto, InetAddress a, int aport, InetAddress b, int bport, long pab, long bab, long pba,

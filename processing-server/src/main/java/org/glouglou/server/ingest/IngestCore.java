@@ -222,9 +222,13 @@ public final class IngestCore implements ReceiverSessions.Handler {
                 cb -> cb.call(store.capacity()));
         metrics.gauge("glouglou_server_store_dirty_keys", "Keys changed and not yet written to Redis",
                 cb -> cb.call(storeDirty));
-        metrics.gauge("glouglou_server_probe_lost_datagrams", "Datagrams lost in transit (sequence gaps), per probe"
-                + " boot, direct and through relays", cb -> streams.values().forEach(s -> cb.call(s.lost(), s.name)),
-                "probe");
+        metrics.gauge("glouglou_server_probe_lost_datagrams", "Datagrams lost in transit (sequence gaps) of the probe's"
+                + " boots followed now, direct and through relays", cb -> {
+                    // one series per probe: several boots of one probe may be followed at once (a restart)
+                    Map<String, Long> byName = new HashMap<>();
+                    streams.values().forEach(s -> byName.merge(s.name, s.lost(), Long::sum));
+                    byName.forEach((name, lost) -> cb.call(lost, name));
+                }, "probe");
         metrics.gauge("glouglou_server_probe_stat", "The probe's own counters (capture drops) from its STATS",
                 cb -> probeStats.forEach((p, m) -> m.forEach((k, v) -> cb.call(v, p, k))), "probe", "counter");
         metrics.gauge("glouglou_server_sessions", "Established probe sessions",

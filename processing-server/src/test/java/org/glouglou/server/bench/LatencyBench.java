@@ -25,7 +25,7 @@ import org.glouglou.viewer.ViewerConnection;
 import org.glouglou.viewer.ViewerTrust;
 
 /**
- * End-to-end latency (issue 5, figures only): from a probe's datagram to a viewer's update, while a load generator
+ * End-to-end latency (figures only): from a probe's datagram to a viewer's update, while a load generator
  * ({@link IngestBench}, another process) keeps the server busy. One more probe session sends a marker flow between two
  * addresses no load uses: every {@code --interval-ms} one DATA, flushed at once as its own datagram, whose event time is
  * a millisecond no other marker uses. The link's {@code last_seen} is the maximum of its events' times, an absolute
