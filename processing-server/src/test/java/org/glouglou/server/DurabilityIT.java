@@ -17,7 +17,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Acknowledgements (spec 5.8) against a real redis-server: a datagram is acknowledged durable only once Redis has
  * confirmed every write its events caused; while Redis is paused (SIGSTOP) it is acknowledged received after 500 ms,
  * never durable, and durable soon after Redis goes on (SIGCONT); a datagram one of whose events asked to be sent
- * again is acknowledged neither way.
+ * again is acknowledged neither way; a graceful stop writes everything accepted, whatever the write budget, and
+ * acknowledges it before the server exits.
  */
 class DurabilityIT {
     @RegisterExtension
@@ -101,6 +102,29 @@ class DurabilityIT {
             assertTrue(IngestFixture.waitFor(() -> server.moduleCounters().get("network").get("absent_conn") >= 1,
                     5000), "the conn key was read and not found: " + server.moduleCounters());
             assertEquals(0, r.exists(LINK));
+        }
+    }
+
+    @Test
+    void aGracefulStopWritesEverythingAcceptedAndAcknowledgesItBeforeExiting() throws Exception {
+        RedisCommands<String, String> r = REDIS.sync();
+        r.flushall();
+        GroundTruth truth = new GroundTruth("web_browsing__ntopng-e2e_test_01");
+        int n = truth.flows.size();
+        IngestFixture fx = new IngestFixture();
+        GlouglouServer server = fx.server(REDIS.uri()).redisKeysPerSecond(1); // a budget that would take minutes
+        try (FakeProbe probe = fx.probe(server)) {
+            IngestFixture.send(probe, truth.events(0, n));
+            // every datagram reached the server before it is told to stop (a PING's PONG comes after them)
+            probe.ping();
+            probe.pollAcks(2000);
+            assertTrue(server.stop(10_000), "everything accepted confirmed within the stop timeout");
+            GroundTruth.assertSame(truth.expectedLinks(n), GroundTruth.links(r), "every flow written at the stop");
+            probe.pollAcks(1000);
+            assertTrue(probe.unacked().isEmpty(), "the last acknowledgements left before the exit: " + probe
+                    .unacked());
+        } finally {
+            server.close();
         }
     }
 }

@@ -82,9 +82,9 @@ public interface StateWriter {
     void expire(String key, long ttlSeconds);
 
     /**
-     * Reads the key's fields as Redis holds them (all servers' writes), without blocking: {@code then} runs later on
-     * the ingest thread with the fields (empty when the key does not exist), or with null when the store cannot
-     * answer now (Redis unreachable, too many reads waiting). For state this process never saw (a connection another
+     * Reads the key's fields as Redis holds them (all servers' writes), without blocking: {@code then} runs on the
+     * ingest thread, usually later (at once when the answer is known at once), with the fields (empty when the key
+     * does not exist), or with null when the store cannot answer now (Redis unreachable, too many reads waiting). For state this process never saw (a connection another
      * server took the start of); meanwhile the event usually asks to be sent again ({@link ProbeContext#retryLater}).
      * The default answers null at once: a writer without a store to read.
      */
