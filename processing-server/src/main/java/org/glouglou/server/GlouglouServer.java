@@ -17,11 +17,14 @@ import org.glouglou.spi.ConfigException;
 import org.glouglou.spi.ModuleRegistry;
 
 /**
- * The ingest half of the processing server assembled (issue 4): UDP listener, receiver sessions, module server sides,
- * key coalescer, Redis writer, metrics endpoint. {@link #bind} opens the sockets (privileged part), {@link #start}
- * begins talking to Redis; the caller drops privileges in between.
+ * The ingest half of the processing server assembled: UDP listener, receiver sessions, module server sides, key
+ * buffer, Redis writer, metrics endpoint. {@link #bind} opens the sockets (privileged part), {@link #start} begins
+ * talking to Redis; the caller drops privileges in between. {@link #stop} is the graceful stop of spec 5.8 (everything
+ * accepted written and confirmed, the last acknowledgements sent); {@link #close} stops at once, as a crash would
+ * for Redis and the probes.
  */
 public final class GlouglouServer implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GlouglouServer.class);
     /**
      * 4096 sources: more probes and relays than one server serves; a spoofed flood only churns the table.
      * Burst of two seconds' worth: a probe catching up after a stall is not cut.
@@ -51,7 +54,7 @@ public final class GlouglouServer implements AutoCloseable {
         RedisTarget target = config.redisTarget();
         // the largest of the TTLs: a key whose module set none still goes eventually
         long defaultTtl = Math.max(config.settings().nodeTtlSeconds(), config.settings().linkTtlSeconds());
-        this.store = new KeyCoalescer(config.maxKeys(), defaultTtl);
+        this.store = new KeyCoalescer(config.maxKeys(), defaultTtl, config.settings().markHorizonSeconds() * 1000);
         this.redis = new RedisStore(target, metrics, config.maxInflight(), RedisStore.DEFAULT_KEYS_PER_SECOND);
         this.core = new IngestCore(registry, secrets, ReceiverSessions.Config.defaults().withAllowPlain(config
                 .allowPlain()), store, redis, metrics, new SourceRateLimiter(config.rateLimit(),
@@ -60,6 +63,7 @@ public final class GlouglouServer implements AutoCloseable {
                         MAX_SOURCES),
                 config.settings());
         this.listener = new UdpListener(core);
+        redis.progressListener(listener::progress);
     }
 
     /** Opens the UDP socket and the metrics endpoint: the part that may need root. */
@@ -115,6 +119,10 @@ public final class GlouglouServer implements AutoCloseable {
         return this;
     }
 
+    public KeyCoalescer store() {
+        return store;
+    }
+
     public RedisStore redis() {
         return redis;
     }
@@ -124,8 +132,49 @@ public final class GlouglouServer implements AutoCloseable {
         return listener.call(task);
     }
 
+    /** The modules' server-side counters, by module name (tests). */
+    public Map<String, Map<String, Long>> moduleCounters() {
+        return core.moduleCounters();
+    }
+
     public IngestCore core() {
         return core;
+    }
+
+    /**
+     * The graceful stop (SIGTERM, SIGINT; spec 5.8): stops reading datagrams, runs a last tick, writes everything
+     * accepted ignoring the budget and waits for Redis to confirm it (at most {@code timeoutMillis}), sends the last
+     * acknowledgements, then closes. Returns true when everything accepted was confirmed.
+     */
+    public boolean stop(long timeoutMillis) {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        boolean confirmed = false;
+        core.stopReceiving();
+        listener.pauseReading();
+        try {
+            listener.call(() -> {
+                core.tick(System.currentTimeMillis());
+                core.closeCounts();
+                return null;
+            });
+            confirmed = redis.drain(store, deadline);
+            listener.call(() -> {
+                core.finalAcks();
+                return null;
+            });
+            // the acknowledgements leave through the channel's event loop before it closes
+            listener.call(() -> null);
+        } catch (Exception e) {
+            LOG.warn("graceful stop: {}", e.toString());
+        }
+        if (confirmed) {
+            LOG.info("stopped: everything accepted is confirmed by Redis and acknowledged");
+        } else {
+            LOG.warn("stopped after {} ms with writes not confirmed by Redis: their probes send them again to the"
+                    + " next server", timeoutMillis);
+        }
+        close();
+        return confirmed;
     }
 
     @Override

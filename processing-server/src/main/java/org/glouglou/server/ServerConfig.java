@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import org.glouglou.spi.server.ServerSettings;
 
 /**
- * Everything the processing server is told at start (issue 4), already checked. The command line makes one; tests
+ * Everything the processing server is told at start, already checked. The command line makes one; tests
  * make their own.
  *
  * @param listen           UDP address for probes

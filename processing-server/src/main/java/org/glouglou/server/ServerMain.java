@@ -18,14 +18,20 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Command line of the glouglou processing server (issue 4). A bad command line or configuration prints one line that
- * says what is wrong and how to fix it, and exits with 2. Order as in OpenBSD daemons: bind, drop privileges, then
- * read untrusted datagrams and talk to Redis.
+ * Command line of the glouglou processing server. A bad command line or configuration prints one line that says what
+ * is wrong and how to fix it, and exits with 2. Order as in OpenBSD daemons: bind, drop privileges, then read
+ * untrusted datagrams and talk to Redis. SIGTERM and SIGINT stop it gracefully (spec 5.8: everything accepted is
+ * written and confirmed, the last acknowledgements sent) and it exits with 0.
  */
 @Command(name = "glouglou server", mixinStandardHelpOptions = true, sortOptions = false, description = "Receives probe sessions over UDP and writes the live graph state into Redis.")
 public final class ServerMain implements java.util.concurrent.Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ServerMain.class);
     private static final ServerSettings D = ServerSettings.defaults();
+    /**
+     * 10 s: a tick and a round trip to Redis take well under a second; beyond ten, Redis is in trouble and the probes
+     * send what was not acknowledged to the next server anyway (a systemd stop waits 90 s by default).
+     */
+    static final long DEFAULT_STOP_TIMEOUT = 10;
 
     @Option(names = "--listen", paramLabel = "ADDR:PORT", description = "UDP address for probes (default:"
             + " ${DEFAULT-VALUE})")
@@ -65,13 +71,17 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
             + " ${DEFAULT-VALUE})")
     long linkTtl = D.linkTtlSeconds();
 
-    @Option(names = "--conn-ttl", paramLabel = "S", description = "idle seconds before a connection goes (default:"
-            + " ${DEFAULT-VALUE})")
+    @Option(names = "--conn-ttl", paramLabel = "S", description = "idle seconds before an open connection's key goes;"
+            + " keep it above the probes' flow idle timeout (default: ${DEFAULT-VALUE})")
     long connTtl = D.connTtlSeconds();
 
-    @Option(names = "--closed-ttl", paramLabel = "S", description = "seconds a closed connection stays (default:"
-            + " ${DEFAULT-VALUE})")
-    long closedTtl = D.closedConnTtlSeconds();
+    @Option(names = "--mark-horizon", paramLabel = "S", description = "seconds a closed flow's mark (and key) is kept;"
+            + " keep it far above the probes' 60 s resend horizon (default: ${DEFAULT-VALUE})")
+    long markHorizon = D.markHorizonSeconds();
+
+    @Option(names = "--stop-timeout", paramLabel = "S", description = "on SIGTERM/SIGINT, seconds to wait for Redis to"
+            + " confirm what was accepted before exiting (default: ${DEFAULT-VALUE})")
+    long stopTimeout = DEFAULT_STOP_TIMEOUT;
 
     @Option(names = "--name-ttl", paramLabel = "S", description = "seconds a name stays unless seen again (default:"
             + " ${DEFAULT-VALUE})")
@@ -94,7 +104,7 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
     @Option(names = "--chroot", paramLabel = "DIR", description = "chroot to DIR before becoming --user")
     Path chroot;
 
-    /** The viewer listener's options (issue 5). */
+    /** The viewer listener's options. */
     @Mixin
     org.glouglou.server.viz.ViewerOptions viewerOptions = new org.glouglou.server.viz.ViewerOptions();
 
@@ -155,7 +165,8 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
         positive("--node-ttl", nodeTtl);
         positive("--link-ttl", linkTtl);
         positive("--conn-ttl", connTtl);
-        positive("--closed-ttl", closedTtl);
+        positive("--mark-horizon", markHorizon);
+        positive("--stop-timeout", stopTimeout);
         positive("--name-ttl", nameTtl);
         positive("--max-keys", maxKeys);
         positive("--rate-limit", rateLimit);
@@ -169,8 +180,8 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
         if (chroot != null && user == null) {
             throw new ConfigException("--chroot needs --user: a chrooted root can escape (add --user nobody)");
         }
-        ServerSettings s = new ServerSettings(tick, nodeTtl, linkTtl, connTtl, closedTtl, nameTtl,
-                D.maxConnsPerSession());
+        ServerSettings s = new ServerSettings(tick, nodeTtl, linkTtl, connTtl, markHorizon, nameTtl,
+                D.maxConnsPerBoot());
         InetSocketAddress m = "off".equals(metrics) ? null : address("--metrics", metrics);
         ServerConfig c = new ServerConfig(address("--listen", listen), redis, secrets, allowPlain, m, s, maxKeys,
                 rateLimit, ServerConfig.DEFAULT_MAX_INFLIGHT, redisFailFast, user, chroot, redisCluster);
@@ -209,15 +220,33 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
         if (v != null) {
             v.start();
         }
-        CountDownLatch done = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        CountDownLatch stop = new CountDownLatch(1);
+        // SIGTERM and SIGINT: a graceful stop on the main thread, then exit 0 (a shutdown hook would exit 143)
+        for (String sig : new String[]{"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(sig), x -> stop.countDown());
+            } catch (IllegalArgumentException e) {
+                LOG.warn("cannot handle SIG{}: {}", sig, e.getMessage());
+            }
+        }
+        Thread hook = new Thread(() -> {
             if (v != null) {
                 v.close();
             }
             server.close();
-            done.countDown();
-        }, "shutdown"));
-        done.await();
+        }, "shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        stop.await();
+        LOG.info("stopping: no more datagrams taken, writing what was accepted (at most {} s)", stopTimeout);
+        if (v != null) {
+            v.close();
+        }
+        server.stop(stopTimeout * 1000);
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // already shutting down
+        }
         return 0;
     }
 }

@@ -21,7 +21,7 @@ import org.glouglou.module.network.server.NetworkKeys;
 
 /**
  * The shared captures' ground truth ({@code glouglou.pcaps}/groundtruth/*.flows.tsv and *.dns.tsv) as the events a
- * probe would send, and as the Redis state they must produce (issue 4, replay test).
+ * probe would send, and as the Redis state they must produce (the replay tests).
  */
 public final class GroundTruth {
     public record Flow(int proto, InetAddress a, int aport, InetAddress b, int bport, long pab, long bab, long pba,
@@ -200,12 +200,15 @@ public final class GroundTruth {
         return v == null ? 0 : Long.parseLong(v);
     }
 
-    /** Everything under gg: except probe status, as a comparable snapshot. */
+    /**
+     * Every hash under gg: except probe status (and its marks), as a comparable snapshot: the graph state with its
+     * conn keys and marks. Closed-contributor sets (sorted sets) are left out.
+     */
     public static Map<String, Map<String, String>> dump(
             io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> r) {
         Map<String, Map<String, String>> m = new TreeMap<>();
         for (String k : scan(r, "gg:*")) {
-            if (!k.startsWith("gg:probe:")) {
+            if (!k.contains("gg:probe:") && !k.startsWith("gg:closed:")) {
                 m.put(k, new TreeMap<>(r.hgetall(k)));
             }
         }

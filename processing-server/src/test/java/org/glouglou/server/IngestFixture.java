@@ -9,21 +9,25 @@ import org.glouglou.protocol.session.ProbeSecrets;
 import org.glouglou.spi.ModuleRegistry;
 import org.glouglou.spi.server.ServerSettings;
 
-/** Test support: a server on loopback against a test Redis, with one known probe, and pacing helpers. */
+/** Test support: a server on loopback against a test Redis, with two known probes, and pacing helpers. */
 final class IngestFixture {
     static final long PROBE = 7;
+    static final long PROBE2 = 8;
     /** TTLs far longer than any test, so nothing expires under an assertion; tick 100 ms as in production. */
     static final ServerSettings SETTINGS = new ServerSettings(100, 3600, 3600, 3600, 3600, 3600, 131_072);
 
     final ModuleRegistry registry = ModuleRegistry.load();
     final byte[] secret;
+    final byte[] secret2;
     final Path secrets;
 
     IngestFixture() throws Exception {
         String line = ProbeSecrets.newLine(PROBE, "replay");
+        String line2 = ProbeSecrets.newLine(PROBE2, "second");
         secret = Base64.getDecoder().decode(line.split(" ")[1]);
+        secret2 = Base64.getDecoder().decode(line2.split(" ")[1]);
         secrets = Files.createTempFile("gg-secrets", ".txt");
-        Files.writeString(secrets, "# test\n" + line + "\n");
+        Files.writeString(secrets, "# test\n" + line + "\n" + line2 + "\n");
     }
 
     GlouglouServer server(String redisUri) throws Exception {
@@ -31,7 +35,11 @@ final class IngestFixture {
     }
 
     GlouglouServer server(String redisUri, boolean metrics) throws Exception {
-        ServerConfig c = ServerConfig.forTest(redisUri, secrets, false, SETTINGS);
+        return server(redisUri, metrics, SETTINGS);
+    }
+
+    GlouglouServer server(String redisUri, boolean metrics, ServerSettings settings) throws Exception {
+        ServerConfig c = ServerConfig.forTest(redisUri, secrets, false, settings);
         if (metrics) {
             c = new ServerConfig(c.listen(), c.redisUri(), c.secrets(), false, new java.net.InetSocketAddress(
                     "127.0.0.1", 0), c.settings(), c.maxKeys(), c.rateLimit(), c.maxInflight(), false, null, null);
@@ -44,6 +52,11 @@ final class IngestFixture {
 
     FakeProbe probe(GlouglouServer s) throws Exception {
         return new FakeProbe(registry, PROBE, secret, s.udpAddress()).connect();
+    }
+
+    /** A probe ({@link #PROBE} or {@link #PROBE2}) of a given boot: a new session of that run. */
+    FakeProbe probe(GlouglouServer s, long id, long boot) throws Exception {
+        return new FakeProbe(registry, id, id == PROBE ? secret : secret2, s.udpAddress(), boot).connect();
     }
 
     /** Sends events sealed, pacing so the loopback socket buffer never overflows (loss would fail the test). */

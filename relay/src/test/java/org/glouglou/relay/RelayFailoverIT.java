@@ -17,7 +17,7 @@ import org.glouglou.protocol.transport.ExportPipeline;
 import org.glouglou.protocol.transport.Uplink;
 import org.glouglou.relay.RelayTestNet.Identity;
 import org.glouglou.server.GlouglouServer;
-import org.glouglou.server.ingest.ForwardedSessions;
+import org.glouglou.server.ingest.ProbeStream;
 import org.glouglou.spi.testkit.RedisServerProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -83,7 +83,7 @@ class RelayFailoverIT {
                     long sent = session.sequence();
                     assertTrue(RelayTestNet.waitFor(() -> origin(server).datagrams() + origin(server).lost() >= sent,
                             5000), "every origin datagram is either received or counted as lost");
-                    ForwardedSessions.Origin o = origin(server);
+                    ProbeStream o = origin(server);
                     System.out.printf("failover after %d ms, relay STATS after %d ms; origin emitted %d, sent %d"
                             + " datagrams, received %d, lost %d; probe resent %d; relay 1 %s%n", switched, statsAfter,
                             emitted, sent, o.datagrams(), o.lost(), probe.resendBuffer().resent(), r1.counters());
@@ -101,8 +101,7 @@ class RelayFailoverIT {
         }
     }
 
-    static ForwardedSessions.Origin origin(GlouglouServer s) {
-        return s.core().forwarded().origins().stream().filter(o -> o.probeId() == PROBE.id()).findFirst().orElse(
-                null);
+    static ProbeStream origin(GlouglouServer s) {
+        return s.core().stream(PROBE.id());
     }
 }

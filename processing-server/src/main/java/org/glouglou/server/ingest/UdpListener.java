@@ -19,8 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Netty UDP socket of the server (issue 4). One channel, one event loop thread: it runs {@link IngestCore} for
- * every datagram and its tick, so the receiver sessions and the key copy need no locks.
+ * The Netty UDP socket of the server. One channel, one event loop thread: it runs {@link IngestCore} for every
+ * datagram, its tick, and the work that Redis replies make due (acknowledgements, answered reads), so the receiver
+ * sessions and the streams need no locks.
  */
 public final class UdpListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UdpListener.class);
@@ -30,7 +31,8 @@ public final class UdpListener implements AutoCloseable {
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final IngestCore core;
-    private Channel channel;
+    private volatile Channel channel;
+    private final java.util.concurrent.atomic.AtomicBoolean progressPending = new java.util.concurrent.atomic.AtomicBoolean();
 
     public UdpListener(IngestCore core) {
         this.core = core;
@@ -62,6 +64,25 @@ public final class UdpListener implements AutoCloseable {
         InetSocketAddress bound = (InetSocketAddress) channel.localAddress();
         LOG.info("listening for probes on udp {}", bound);
         return bound;
+    }
+
+    /** Runs {@link IngestCore#progress} on the ingest thread soon (Redis replied), once however often asked. */
+    public void progress() {
+        Channel c = channel;
+        if (c != null && progressPending.compareAndSet(false, true)) {
+            c.eventLoop().execute(() -> {
+                progressPending.set(false);
+                core.progress();
+            });
+        }
+    }
+
+    /** Stops reading datagrams (a graceful stop); replies can still be sent. */
+    public void pauseReading() {
+        Channel c = channel;
+        if (c != null) {
+            c.config().setAutoRead(false);
+        }
     }
 
     /** Runs {@code task} on the ingest thread (tests read the key copy this way). */

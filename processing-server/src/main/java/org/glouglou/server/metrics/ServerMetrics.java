@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 import org.glouglou.protocol.DropReason;
 
 /**
- * The server's metrics in the Prometheus text format (issue 4): datagrams and events by outcome, drops by reason
+ * The server's metrics in the Prometheus text format: datagrams and events by outcome, drops by reason
  * (the {@link DropReason} labels), per-probe loss, Redis write latency and failures, buffer fill. Counters are
  * lock-free and safe from any thread; gauges are read through callbacks when scraped.
  */
@@ -19,21 +19,26 @@ public final class ServerMetrics {
     private final PrometheusRegistry registry = new PrometheusRegistry();
 
     public final Counter datagrams = Counter.builder().name("glouglou_server_datagrams_total")
-            .help("Datagrams received, by outcome (accepted: opened and decoded; dropped: see drops_total)")
+            .help("Datagrams received, by outcome (accepted: opened and decoded; dropped: see drops_total; retry: an"
+                    + " event asked for it again, not acknowledged; stopping: arrived during a graceful stop)")
             .labelNames("outcome").register(registry);
     public final Counter events = Counter.builder().name("glouglou_server_events_total")
             .help("Events of authenticated datagrams, by outcome").labelNames("outcome").register(registry);
     public final Counter drops = Counter.builder().name("glouglou_server_drops_total")
             .help("Datagrams or records dropped, by reason").labelNames("reason").register(registry);
+    public final Counter acks = Counter.builder().name("glouglou_server_acks_total")
+            .help("Acknowledgements sent to probes (durable, received) and through relays (forward_durable,"
+                    + " forward_received)")
+            .labelNames("kind").register(registry);
     public final Counter redisCommands = Counter.builder().name("glouglou_server_redis_commands_total")
             .help("Redis commands, by outcome (ok, failed)").labelNames("outcome").register(registry);
     public final Counter redisTicks = Counter.builder().name("glouglou_server_redis_flushes_total")
             .help("Ticks, by what the writer did (written, deferred: too many commands in flight, unavailable)")
             .labelNames("outcome").register(registry);
     public final Counter keysRewritten = Counter.builder().name("glouglou_server_keys_written_total")
-            .help("Keys written to Redis (one HSET of the changed fields, EXPIRE when due)").register(registry);
+            .help("Keys written to Redis (one script call applying the key's merged operations)").register(registry);
     public final Counter keysWrittenWhole = Counter.builder().name("glouglou_server_keys_written_whole_total")
-            .help("Of keys_written_total, those written with every field (new, EXPIRE due, after a failure or a"
+            .help("Of keys_written_total, those written with everything held (new, after a failure or a"
                     + " reconnection)")
             .register(registry);
     public final Counter keysDeferred = Counter.builder().name("glouglou_server_keys_deferred_total")

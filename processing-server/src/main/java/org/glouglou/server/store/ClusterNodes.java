@@ -34,6 +34,32 @@ public final class ClusterNodes {
     }
 
     /**
+     * SCRIPT LOAD of {@code script} on every node of {@code p} that is not marked failed, replicas included (Redis
+     * does not replicate its script cache, and a promoted replica must run EVALSHA at once). Returns null when every
+     * node has it, else one line naming the nodes that refused or could not be reached.
+     */
+    public static String loadScript(RedisClient admin, Partitions p, String script) {
+        StringBuilder problems = new StringBuilder();
+        for (RedisClusterNode n : p) {
+            if (n.is(RedisClusterNode.NodeFlag.FAIL) || n.is(RedisClusterNode.NodeFlag.NOADDR)) {
+                continue;
+            }
+            RedisURI u = n.getUri();
+            try (StatefulRedisConnection<String, String> c = admin.connect(u)) {
+                c.setTimeout(Duration.ofSeconds(5));
+                c.sync().scriptLoad(script);
+            } catch (RuntimeException e) {
+                if (problems.length() > 0) {
+                    problems.append("; ");
+                }
+                problems.append("node ").append(u.getHost()).append(':').append(u.getPort()).append(": ").append(
+                        RedisStore.rootMessage(e));
+            }
+        }
+        return problems.length() == 0 ? null : "SCRIPT LOAD failed on " + problems;
+    }
+
+    /**
      * Adds {@code flags} to notify-keyspace-events on every node of {@code p} that is not marked failed (never removes
      * flags). Returns null when every node has them, else one line per refusing or unreachable node, saying the exact
      * setting the operator must make.

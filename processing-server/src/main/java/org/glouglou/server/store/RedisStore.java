@@ -16,17 +16,14 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.event.connection.ReconnectAttemptEvent;
-import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.output.IntegerOutput;
-import io.lettuce.core.protocol.CommandArgs;
-import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -37,21 +34,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes the changed keys of each tick to Redis (issue 4) on its own store thread: Lettuce async API, auto-flush off,
- * one flush per 512 commands, so a tick's writes are pipelined. Bounded twice: a write budget in keys per second
- * (keys beyond it stay dirty in the {@link KeyCoalescer} and coalesce further, counted as deferred), and at most
- * {@code maxInflight} commands waiting for replies, and fewer while Redis answers slowly ({@link #nextInflightCap}), so
- * no command waits long enough to time out on a slow Redis. Redis down: commands
- * fail fast, their keys are written again later; on every (re)connection every live key is rewritten (Redis may have
- * restarted empty) and keyspace notifications are enabled again.
+ * Writes the changed keys of each tick to Redis on its own store thread (docs/architecture.txt 6.2): one EVALSHA of
+ * {@link StateScript} per changed key, which applies the key's coalesced merge operations atomically; Lettuce async
+ * API, auto-flush off, one flush per 512 commands, so a tick's writes are pipelined. Bounded twice: a write budget in
+ * keys per second (keys beyond it stay dirty in the {@link KeyCoalescer} and coalesce further, counted as deferred),
+ * and at most {@code maxInflight} commands waiting for replies, and fewer while Redis answers slowly
+ * ({@link #nextInflightCap}), so no command waits long enough to time out on a slow Redis. Every reply is handed back
+ * to the coalescer, which tracks what is confirmed (the durable watermark). A failed write is simply sent again: every
+ * operation is idempotent. Redis down: commands fail fast, their keys are written again later; on every
+ * (re)connection the script is loaded again, keyspace notifications are enabled again and every live key is sent
+ * again whole (Redis may have restarted empty; what it still has is not counted twice).
  *
  * <p>
  * Redis Cluster ({@link RedisTarget#cluster()}): one {@link StatefulRedisClusterConnection}, same pipelining and
- * bounds; each command is routed by its key's slot (HSET is dispatched with {@code addKey}, which Lettuce's cluster
- * channel writer routes like any keyed command) over one connection per master, and one flush flushes them all. A node
+ * bounds; EVALSHA is routed by its first key, the written key, whose companion keys share its slot (hash tag). A node
  * connection that comes back after a reconnect attempt, or a topology change (failover, master added or removed),
- * rewrites every live key (the node may have restarted empty, a promoted replica may lack the last writes) and enables
- * notifications again on every node, masters and replicas ({@link ClusterNodes}).
+ * sends every live key again (the node may have restarted empty, a promoted replica may lack the last writes), loads
+ * the script and enables notifications on every node, masters and replicas ({@link ClusterNodes}).
  */
 public final class RedisStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisStore.class);
@@ -69,8 +68,9 @@ public final class RedisStore implements AutoCloseable {
     private static final int CHUNK = 512;
     /**
      * 50,000 keys/s: with a live keyspace subscriber pipelined HSET ran at 63-74k/s on this class of machine
-     * (PLATFORM.md); every key written is one HSET (one notification) plus an EXPIRE every quarter TTL, so 50k keys/s
-     * stays under the low end with room for viewers' SCANs. 5,000 keys per 100 ms tick bounds the notifications.
+     * (PLATFORM.md); every key written is one script call (one notification on the key, one on its marks when it has
+     * contributions), so 50k keys/s stays under the low end with room for viewers' SCANs. 5,000 keys per 100 ms tick
+     * bounds the notifications.
      */
     public static final int DEFAULT_KEYS_PER_SECOND = 50_000;
     /** 2,048 commands: the in-flight bound never drops below four flushes' worth. */
@@ -129,7 +129,11 @@ public final class RedisStore implements AutoCloseable {
         return t;
     });
     private final AtomicLong inflight = new AtomicLong();
-    private final ConcurrentLinkedQueue<String> failed = new ConcurrentLinkedQueue<>();
+    /** The state script is in Redis (every node of a cluster): writes wait while it is not. */
+    private volatile boolean scriptLoaded;
+    private final java.util.concurrent.atomic.AtomicBoolean failureLogged = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile Runnable progressListener;
+    private volatile KeyCoalescer lastCoalescer;
     private volatile StatefulConnection<String, String> connection;
     /** The async commands of {@link #connection}: standalone and cluster share this interface. */
     private volatile RedisClusterAsyncCommands<String, String> commands;
@@ -182,8 +186,13 @@ public final class RedisStore implements AutoCloseable {
                 // only the writing connection: the short admin connections of enableNotifications come here too
                 if (c == connection && !closed) {
                     LOG.info("Redis {} reconnected: rewriting every live key", uri);
-                    rewriteAll = true;
-                    connector.execute(RedisStore.this::enableNotifications);
+                    connector.execute(() -> {
+                        // notifications and the script first: the node may have restarted without either
+                        enableNotifications();
+                        scriptLoaded = false;
+                        loadScript();
+                        rewriteAll = true;
+                    });
                 }
             }
 
@@ -226,6 +235,8 @@ public final class RedisStore implements AutoCloseable {
             // notifications first: a node that restarted lost its CONFIG, and viewers must see the rewrite
             connector.execute(() -> {
                 enableNotifications();
+                scriptLoaded = false;
+                loadScript();
                 rewriteAll = true;
             });
         } else if (e instanceof ClusterTopologyChangedEvent t) {
@@ -236,6 +247,8 @@ public final class RedisStore implements AutoCloseable {
                     openMasterConnections(cc);
                 }
                 enableNotifications();
+                scriptLoaded = false;
+                loadScript();
                 rewriteAll = true;
             });
         }
@@ -283,6 +296,7 @@ public final class RedisStore implements AutoCloseable {
         connection = c;
         rewriteAll = true;
         enableNotifications();
+        loadScript();
     }
 
     /** Connects in the background, retrying until it works; ingest goes on meanwhile. */
@@ -393,6 +407,7 @@ public final class RedisStore implements AutoCloseable {
                 synchronized (RedisStore.this) {
                     inflightCap = nextInflightCap(inflightCap, latency, maxInflight);
                 }
+                progress();
             }
         }
     }
@@ -403,6 +418,7 @@ public final class RedisStore implements AutoCloseable {
      * traffic without its status. Never blocks: a request while the previous write still runs is merged into it.
      */
     public void requestFlush(KeyCoalescer c) {
+        lastCoalescer = c;
         if (flushPending.compareAndSet(false, true)) {
             try {
                 writer.execute(() -> {
@@ -434,65 +450,91 @@ public final class RedisStore implements AutoCloseable {
     }
 
     /**
-     * One store tick (the store thread; tests call it directly): writes dirty keys of {@code c}, new and closing
-     * elements first, then the oldest-dirtied, as many as the budget and the in-flight bound allow; the rest stay
-     * dirty, coalescing further, and are counted as deferred.
+     * One store tick (the store thread; tests call it directly): applies the replies received so far, sends the reads
+     * modules asked for, then writes dirty keys of {@code c}, new and closing elements first, then the oldest-dirtied,
+     * as many as the budget and the in-flight bound allow; the rest stay dirty, coalescing further, and are counted
+     * as deferred.
      */
     public void flush(KeyCoalescer c) {
-        String k;
-        while ((k = failed.poll()) != null) {
-            c.rewrite(k);
-        }
+        write(c, false);
+    }
+
+    /**
+     * Writes as {@link #flush} does; with {@code unbounded}, ignoring the budget and the in-flight bound (a graceful
+     * stop writes everything it accepted). Returns the keys written.
+     */
+    long write(KeyCoalescer c, boolean unbounded) {
+        c.confirm();
         long nowNanos = System.nanoTime();
         // token bucket: the budget accrues with time, at most two ticks' worth is saved up
         double cap = Math.max(1.0, 2.0 * keysPerSecond * tickMillis / 1000.0);
         tokens = Math.min(cap, tokens + (nowNanos - lastRefillNanos) * keysPerSecond / 1e9);
         lastRefillNanos = nowNanos;
         StatefulConnection<String, String> conn = connection;
-        if (conn == null || !conn.isOpen()) {
+        RedisClusterAsyncCommands<String, String> async = commands;
+        boolean up = conn != null && conn.isOpen();
+        List<KeyCoalescer.Read> reads = c.takeReads();
+        for (KeyCoalescer.Read r : reads) {
+            if (!up) {
+                c.answered(r, null);
+                continue;
+            }
+            async.hgetall(r.key()).whenComplete((m, ex) -> {
+                c.answered(r, ex == null ? m : null);
+                progress();
+            });
+        }
+        if (!up) {
             if (c.dirtyCount() > 0) {
                 metrics.redisTicks.labelValues("unavailable").inc();
             }
-            return;
+            if (!reads.isEmpty()) {
+                progress();
+            }
+            return 0;
+        }
+        if (!reads.isEmpty()) {
+            conn.flushCommands();
         }
         if (rewriteAll) {
             rewriteAll = false;
             c.rewriteAll();
         }
-        if (c.dirtyCount() == 0) {
-            return;
+        if (c.dirtyCount() == 0 || !scriptLoaded) {
+            return 0;
         }
         long room = inflightCap - inflight.get();
-        long allowance = Math.min((long) tokens, room / 2);
+        long allowance = unbounded ? Long.MAX_VALUE : Math.min((long) tokens, room);
         if (allowance < 1) {
             metrics.redisTicks.labelValues("deferred").inc();
             metrics.keysDeferred.inc(c.dirtyCount());
-            return;
+            return 0;
         }
-        c.now(System.currentTimeMillis());
-        RedisClusterAsyncCommands<String, String> async = commands;
+        long nowMillis = System.currentTimeMillis();
         Batch batch = new Batch();
         long written = 0;
         long full = 0;
         int sinceFlush = 0;
+        long horizon = c.horizonMillis();
         while (written < allowance) {
             // chunks: the ingest thread waits for the copy's lock at most one chunk's drain
-            List<KeyCoalescer.Write> writes = c.drainDirty((int) Math.min(CHUNK, allowance - written));
+            List<KeyCoalescer.Write> writes = c.drainDirty((int) Math.min(CHUNK, allowance - written), nowMillis);
             if (writes.isEmpty()) {
                 break;
             }
             for (KeyCoalescer.Write w : writes) {
-                if (w.fieldCount() > 0) {
-                    CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8).addKey(w.key());
-                    for (String s : w.fieldsAndValues()) {
-                        args.add(s);
+                String[] keys = w.keys();
+                for (int i = 0; i < w.calls(); i++) {
+                    RedisFuture<Long> f;
+                    try {
+                        f = async.evalsha(StateScript.SHA, ScriptOutputType.INTEGER, keys, w.args(i, horizon));
+                    } catch (RuntimeException e) {
+                        // rejected before it left (disconnected meanwhile): sent again later
+                        commandsFailed.inc();
+                        c.done(w, false);
+                        continue;
                     }
-                    send(async.dispatch(CommandType.HSET, new IntegerOutput<>(StringCodec.UTF8), args), w.key(),
-                            batch);
-                    sinceFlush++;
-                }
-                if (w.ttlSeconds() > 0) {
-                    send(async.expire(w.key(), w.ttlSeconds()), w.key(), batch);
+                    send(f, c, w, batch);
                     sinceFlush++;
                 }
                 if (w.full()) {
@@ -507,7 +549,9 @@ public final class RedisStore implements AutoCloseable {
         }
         conn.flushCommands();
         batch.done();
-        tokens -= written;
+        if (!unbounded) {
+            tokens -= written;
+        }
         metrics.keysRewritten.inc(written);
         metrics.keysWrittenWhole.inc(full);
         int left = c.dirtyCount();
@@ -517,21 +561,121 @@ public final class RedisStore implements AutoCloseable {
         } else {
             metrics.redisTicks.labelValues("written").inc();
         }
+        return written;
     }
 
-    private void send(RedisFuture<?> f, String key, Batch batch) {
+    private void send(RedisFuture<Long> f, KeyCoalescer c, KeyCoalescer.Write w, Batch batch) {
         inflight.incrementAndGet();
         batch.remaining.incrementAndGet();
         f.whenComplete((r, ex) -> {
             inflight.decrementAndGet();
             if (ex != null) {
                 commandsFailed.inc();
-                failed.add(key);
+                if (ex instanceof RedisNoScriptException || ex.getCause() instanceof RedisNoScriptException) {
+                    scriptMissing();
+                } else if (failureLogged.compareAndSet(false, true)) {
+                    LOG.warn("Redis write of {} failed: {} (sent again; later failures are counted, not logged)",
+                            w.key(), rootMessage(ex));
+                }
             } else {
                 commandsOk.inc();
             }
+            c.done(w, ex == null);
             batch.done();
         });
+    }
+
+    /** A node answered NOSCRIPT (restarted, or a new master): load the script again, then write on. */
+    private void scriptMissing() {
+        if (scriptLoaded) {
+            scriptLoaded = false;
+            LOG.info("Redis {} does not have the state script (restarted or failed over): loading it again", uri);
+            connector.execute(this::loadScript);
+        }
+    }
+
+    /**
+     * SCRIPT LOAD on the Redis, or on every node of the cluster (masters and replicas: a promoted replica must have
+     * it), through short admin connections. Writes wait until it is done; retried every second until it works.
+     */
+    void loadScript() {
+        if (closed) {
+            return;
+        }
+        try {
+            if (clusterClient != null) {
+                String problem = ClusterNodes.loadScript(client, clusterClient.getPartitions(), StateScript.TEXT);
+                if (problem != null) {
+                    throw new IllegalStateException(problem);
+                }
+            } else {
+                try (StatefulRedisConnection<String, String> admin = client.connect()) {
+                    String sha = admin.sync().scriptLoad(StateScript.TEXT);
+                    if (!StateScript.SHA.equals(sha)) {
+                        throw new IllegalStateException("Redis gave SHA " + sha + " for the state script, expected "
+                                + StateScript.SHA);
+                    }
+                }
+            }
+            scriptLoaded = true;
+            requestProgress();
+        } catch (RuntimeException e) {
+            LOG.warn("cannot load the state script into Redis {}: {}; retrying in a second", uri, rootMessage(e));
+            if (!closed) {
+                connector.schedule(this::loadScript, 1, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Wakes the store thread for a tick's write at once (the script is back). */
+    private void requestProgress() {
+        KeyCoalescer c = lastCoalescer;
+        if (c != null) {
+            requestFlush(c);
+        }
+    }
+
+    /** Tells the ingest side that replies arrived (durable acknowledgements may be due, reads answered). */
+    private void progress() {
+        Runnable p = progressListener;
+        if (p != null) {
+            p.run();
+        }
+    }
+
+    /** Called (on a Redis thread) whenever a batch of writes or a read was answered. */
+    public void progressListener(Runnable r) {
+        this.progressListener = r;
+    }
+
+    /**
+     * Writes everything held dirty, ignoring the budget, and waits until every write is answered and nothing is
+     * dirty any more, or until {@code deadlineNanos}. On the store thread. Returns true when all was confirmed.
+     */
+    public boolean drain(KeyCoalescer c, long deadlineNanos) throws InterruptedException {
+        java.util.concurrent.Future<Boolean> f = writer.submit(() -> {
+            while (System.nanoTime() < deadlineNanos) {
+                write(c, true);
+                c.confirm();
+                boolean settled;
+                c.lock().lock();
+                try {
+                    settled = c.dirtyCount() == 0 && c.unconfirmedCount() == 0 && inflight.get() == 0;
+                } finally {
+                    c.lock().unlock();
+                }
+                if (settled) {
+                    return true;
+                }
+                Thread.sleep(10);
+            }
+            return false;
+        });
+        try {
+            return f.get(Math.max(0, deadlineNanos - System.nanoTime()) + 1_000_000_000L, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        }
     }
 
     @Override

@@ -49,8 +49,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows the live graph in Redis for every viewer (issue 5): pattern-subscribes to {@code __keyspace@DB__:gg:*}
- * FIRST, then reads every key family of every module's {@link GraphSide} with SCAN MATCH into the shared
+ * Follows the live graph in Redis for every viewer: pattern-subscribes to {@code __keyspace@DB__:PATTERN} for each
+ * key family of the graph sides FIRST, then reads every key family of every module's {@link GraphSide} with SCAN MATCH into the shared
  * {@link GraphModel}; afterwards each notified key is read again with HGETALL (once per tick, whatever the number of
  * notifications or viewers) and each {@link ViewerSession} gets the difference for its own configuration, ending with
  * a step marker. Notifications are fire-and-forget, so when the subscription breaks (Redis restart, failover) the hub
@@ -112,7 +112,12 @@ public final class ViewerHub implements AutoCloseable {
     /** Hosts-level views at the start of this tick's fan-out. */
     private int hostsViews;
     private final String channelPrefix;
-    private final String pattern;
+    /**
+     * The keyspace channels of the graph sides' key families only (e.g. gg:node:*, gg:link:*), not gg:*: the hidden
+     * keys written with every change (marks, closed contributors, connections) would multiply the notifications this
+     * connection must take for nothing.
+     */
+    private final String[] patterns;
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
     private volatile StatefulConnection<String, String> reads;
     /** The async commands of {@link #reads}: HGETALL routed by slot in a cluster. */
@@ -151,7 +156,9 @@ public final class ViewerHub implements AutoCloseable {
         }
         int db = target.database();
         this.channelPrefix = "__keyspace@" + db + "__:";
-        this.pattern = channelPrefix + "gg:*";
+        String[] p = sides.stream().flatMap(x -> x.side().keyPatterns().stream()).map(x -> channelPrefix + x)
+                .distinct().toArray(String[]::new);
+        this.patterns = p.length > 0 ? p : new String[]{channelPrefix + "gg:*"}; // no graph side: nothing shown anyway
         if (target.cluster()) {
             this.clusterClient = RedisClusterClient.create(target.seeds());
             clusterClient.setOptions(RedisTarget.clusterOptions(Integer.MAX_VALUE));
@@ -555,7 +562,7 @@ public final class ViewerHub implements AutoCloseable {
                     StatefulRedisPubSubConnection<String, String> n = cp.getConnection(m.getNodeId());
                     nodeSubscriptions.add(n);
                     subscribed.add(n);
-                    n.async().psubscribe(pattern).get(5, TimeUnit.SECONDS);
+                    n.async().psubscribe(patterns).get(5, TimeUnit.SECONDS);
                     // SCAN on this master's own connection (manual flush like every node connection of cr); by host
                     // and port, it is the connection the routed HGETALLs use too, and it is connected now (a routed
                     // command on a connection still being opened would be rejected: REJECT_COMMANDS)
@@ -566,7 +573,7 @@ public final class ViewerHub implements AutoCloseable {
                 nodeSubscriptions.retainAll(subscribed); // a former master's connection no longer carries it
             } else {
                 ensureNotifications((StatefulRedisConnection<String, String>) r);
-                p.sync().psubscribe(pattern);
+                p.sync().psubscribe(patterns);
                 scanners.add(new Scanner(readCommands, r));
             }
             Map<String, Map.Entry<String, GraphElement>> fresh = new HashMap<>();

@@ -21,20 +21,22 @@ import org.glouglou.server.FakeProbe;
 import org.glouglou.spi.ModuleRegistry;
 
 /**
- * Ingest load generator (issue 4, figures only: no test asserts speed). Pretends to be K probes, each with its own
- * sealed session ({@code ProbeSession} through {@link FakeProbe}) and UDP socket, spread over T sending threads, and
- * sends a DATA-heavy mix to a running server over loopback: every flow gets one DATA per pass, and a share of the flows
- * close (DELCONN with totals) and reopen under a new id (NEWCONN) each second. Counts delivered events and Redis writes
- * from the server's own metrics endpoint, and the CPU of the generator, the server and Redis over the window.
+ * Ingest load generator (figures only: no test asserts speed). Pretends to be K probes, each with its own sealed
+ * session ({@code ProbeSession} through {@link FakeProbe}) and UDP socket, spread over T sending threads, and sends a
+ * DATA-heavy mix to one or more running servers over loopback (probe i to server i mod N, as several servers sharing
+ * one Redis would share the probes): every flow gets one DATA per pass (cumulative counts, spec 4.1), and a share of
+ * the flows close (DELCONN with totals) and reopen under a new id (NEWCONN) each second. Counts delivered events and
+ * Redis writes from the servers' own metrics endpoints (summed), and the CPU of the generator, the servers and Redis
+ * over the window.
  *
  * <pre>
- * IngestBench --make-secrets K FILE          writes K probe secrets (ids 1..K) for the server's --secrets
- * IngestBench --server 127.0.0.1:P --secrets FILE --metrics http://127.0.0.1:M/metrics --probes K --flows F
- *             --threads T --rate R (events/s, 0 = as fast as the sockets take) --warmup S --seconds S
- *             [--server-pid PID --redis-pid PID] [--label TEXT]
+ * IngestBench --make-secrets K FILE          writes K probe secrets (ids 1..K) for the servers' --secrets
+ * IngestBench --server 127.0.0.1:P[,127.0.0.1:P2...] --secrets FILE --metrics http://127.0.0.1:M/metrics[,...]
+ *             --probes K --flows F --threads T --rate R (events/s, 0 = as fast as the sockets take) --warmup S
+ *             --seconds S [--server-pid PID[,PID2...] --redis-pid PID] [--label TEXT]
  * </pre>
  *
- * scripts/bench-ingest.sh starts Redis, the server and this generator, and redis-benchmark on the same Redis.
+ * scripts/bench-ingest.sh starts Redis, the servers and this generator, and redis-benchmark on the same Redis.
  */
 public final class IngestBench {
     /** Share of flows that close and reopen per second: a busy network's churn, still DATA-heavy. */
@@ -51,9 +53,15 @@ public final class IngestBench {
         }
         Map<String, String> a = BenchOptions.parse(args, Map.of("--probes", "8", "--flows", "10000", "--threads", "2",
                 "--rate", "500000", "--warmup", "5", "--seconds", "15", "--label", ""));
-        String[] hp = a.get("--server").split(":");
-        InetSocketAddress server = new InetSocketAddress(hp[0], Integer.parseInt(hp[1]));
-        URI metrics = URI.create(a.get("--metrics"));
+        List<InetSocketAddress> servers = new ArrayList<>();
+        for (String s : a.get("--server").split(",")) {
+            String[] hp = s.split(":");
+            servers.add(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])));
+        }
+        List<URI> metrics = new ArrayList<>();
+        for (String m : a.get("--metrics").split(",")) {
+            metrics.add(URI.create(m));
+        }
         int probes = Integer.parseInt(a.get("--probes"));
         int flows = Integer.parseInt(a.get("--flows"));
         int threads = Math.min(probes, Integer.parseInt(a.get("--threads")));
@@ -74,7 +82,7 @@ public final class IngestBench {
             senders.add(new Sender(rate / threads));
         }
         for (int p = 1; p <= probes; p++) {
-            FakeProbe probe = connect(registry, p, secrets.get((long) p), server);
+            FakeProbe probe = connect(registry, p, secrets.get((long) p), servers.get((p - 1) % servers.size()));
             probe.keepSent(false);
             senders.get((p - 1) % threads).add(new ProbeLoad(probe, p, flows / probes));
         }
@@ -113,9 +121,10 @@ public final class IngestBench {
         for (int i = 0; i < 3; i++) {
             share[i] = cpu1[i] < 0 || cpu0[i] < 0 ? -1 : (cpu1[i] - cpu0[i]) / 1e9 / secs * 100;
         }
-        System.out.printf("RESULT label=%s probes=%d flows=%d target=%d sent=%.0f delivered=%.0f datagrams=%.0f"
-                + " keys=%.0f cmds=%.0f deferred_per_tick=%.0f dirty=%.0f cpu_gen=%.0f cpu_server=%.0f cpu_redis=%.0f%n",
-                a.get("--label"), probes, flows, rate, sentRate, delivered, accepted, keys, cmds, deferred / ticks,
+        System.out.printf("RESULT label=%s servers=%d probes=%d flows=%d target=%d sent=%.0f delivered=%.0f"
+                + " datagrams=%.0f keys=%.0f cmds=%.0f deferred_per_tick=%.0f dirty=%.0f cpu_gen=%.0f cpu_server=%.0f"
+                + " cpu_redis=%.0f%n", a.get("--label"), servers.size(), probes, flows, rate, sentRate, delivered,
+                accepted, keys, cmds, deferred / ticks,
                 m1.getOrDefault("glouglou_server_store_dirty_keys", -1.0), share[0], share[1], share[2]);
         System.out.printf("  sent %,.0f events/s by %d probes (%d threads, %d flows, %.0f%% churn/s); delivered %,.0f"
                 + " events/s (%.1f%%), %,.0f datagrams/s%n", sentRate, probes, threads, flows, CHURN_PER_SECOND * 100,
@@ -146,11 +155,25 @@ public final class IngestBench {
         }
     }
 
-    /** Generator, server and Redis CPU time in ns (-1 when unknown). */
+    /** Generator, servers (summed) and Redis CPU time in ns (-1 when unknown). */
     static long[] cpu(Map<String, String> a) {
         long self = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
-        return new long[]{self, procCpu(a.get("--server-pid")), procCpu(a.get("--redis-pid"))};
+        long servers = 0;
+        String pids = a.get("--server-pid");
+        if (pids == null) {
+            servers = -1;
+        } else {
+            for (String pid : pids.split(",")) {
+                long c = procCpu(pid);
+                if (c < 0) {
+                    servers = -1;
+                    break;
+                }
+                servers += c;
+            }
+        }
+        return new long[]{self, servers, procCpu(a.get("--redis-pid"))};
     }
 
     static long procCpu(String pid) {
@@ -179,16 +202,18 @@ public final class IngestBench {
         return m1.getOrDefault(name, 0.0) - m0.getOrDefault(name, 0.0);
     }
 
-    /** The server's metrics in the Prometheus text format: series (name with labels) to value. */
-    static Map<String, Double> scrape(URI uri) throws Exception {
+    /** The servers' metrics in the Prometheus text format, summed: series (name with labels) to value. */
+    static Map<String, Double> scrape(List<URI> uris) throws Exception {
         Map<String, Double> m = new HashMap<>();
-        try (java.io.InputStream in = uri.toURL().openStream()) {
-            for (String line : new String(in.readAllBytes()).split("\n")) {
-                if (line.isEmpty() || line.startsWith("#")) {
-                    continue;
+        for (URI uri : uris) {
+            try (java.io.InputStream in = uri.toURL().openStream()) {
+                for (String line : new String(in.readAllBytes()).split("\n")) {
+                    if (line.isEmpty() || line.startsWith("#")) {
+                        continue;
+                    }
+                    int sp = line.lastIndexOf(' ');
+                    m.merge(line.substring(0, sp), Double.parseDouble(line.substring(sp + 1)), Double::sum);
                 }
-                int sp = line.lastIndexOf(' ');
-                m.put(line.substring(0, sp), Double.parseDouble(line.substring(sp + 1)));
             }
         }
         return m;
@@ -200,6 +225,7 @@ public final class IngestBench {
         final int probeIndex;
         final long[] ids;
         final FlowKey[] keys;
+        /** DATA events sent per flow: the cumulative counts are this many times one packet each way. */
         final long[] pkts;
         long nextId;
 
@@ -225,15 +251,15 @@ public final class IngestBench {
         }
 
         int data(int i, long tMicros) throws Exception {
-            pkts[i] += 2;
-            probe.add(tMicros, new NetworkEvents.Data(ids[i], 1, 100, 1, 1400, null));
+            long n = ++pkts[i];
+            probe.add(tMicros, new NetworkEvents.Data(ids[i], n, n * 100, n, n * 1400, null));
             return 1;
         }
 
         int close(int i, long tMicros) throws Exception {
-            long half = pkts[i] / 2;
-            probe.add(tMicros, new NetworkEvents.DelConn(ids[i], NetworkEvents.Reason.FIN, half, half * 100, half,
-                    half * 1400, null));
+            long n = pkts[i];
+            probe.add(tMicros, new NetworkEvents.DelConn(ids[i], NetworkEvents.Reason.FIN, n, n * 100, n, n * 1400,
+                    null));
             return 1;
         }
     }

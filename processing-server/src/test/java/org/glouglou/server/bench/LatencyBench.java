@@ -25,7 +25,7 @@ import org.glouglou.viewer.ViewerConnection;
 import org.glouglou.viewer.ViewerTrust;
 
 /**
- * End-to-end latency (issue 5, figures only): from a probe's datagram to a viewer's update, while a load generator
+ * End-to-end latency (figures only): from a probe's datagram to a viewer's update, while a load generator
  * ({@link IngestBench}, another process) keeps the server busy. One more probe session sends a marker flow between two
  * addresses no load uses: every {@code --interval-ms} one DATA, flushed at once as its own datagram, whose event time is
  * a millisecond no other marker uses. The link's {@code last_seen} is the maximum of its events' times, an absolute
@@ -183,7 +183,7 @@ public final class LatencyBench {
             markerMillis[n] = ms;
             sentAt.set(n, System.nanoTime());
             sentCount.set(n); // after the writes above: the watcher reads them once it sees n
-            probe.add(ms * 1000, new NetworkEvents.Data(1, 1, 100, 0, 0, null));
+            probe.add(ms * 1000, new NetworkEvents.Data(1, n, 100L * n, 0, 0, null)); // cumulative (spec 4.1)
             probe.flush();
             long next = start + (long) n * intervalMs * 1_000_000L;
             long sleep = next - System.nanoTime();

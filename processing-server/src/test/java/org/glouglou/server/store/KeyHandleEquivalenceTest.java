@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import org.glouglou.server.GroundTruth;
 import org.glouglou.spi.GlouglouModule;
 import org.glouglou.spi.ModuleRegistry;
@@ -16,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Issue 4: a module writing through {@link KeyCoalescer}'s key handles leaves exactly the copy that writing by key text
+ * A module writing through {@link KeyCoalescer}'s key handles leaves exactly the copy that writing by key text
  * leaves. Every shared capture's events go through the modules' server sides twice, once into a copy that hands out
  * its fast handles and once behind a writer that only knows key text (the SPI's default handles); the writes drained
  * from both must be equal, with local expiry running in between.
@@ -39,18 +38,33 @@ class KeyHandleEquivalenceTest {
         }
 
         @Override
-        public long hincrBy(String key, String field, long delta) {
-            return c.hincrBy(key, field, delta);
+        public void hsetIfAbsent(String key, String field, long value) {
+            c.hsetIfAbsent(key, field, value);
         }
 
         @Override
-        public void hsetIfAbsent(String key, String field, long value) {
+        public void hsetIfAbsent(String key, String field, String value) {
             c.hsetIfAbsent(key, field, value);
         }
 
         @Override
         public void hmax(String key, String field, long value) {
             c.hmax(key, field, value);
+        }
+
+        @Override
+        public void hmin(String key, String field, long value) {
+            c.hmin(key, field, value);
+        }
+
+        @Override
+        public void contribute(String key, String contributor, String[] fields, long[] values, boolean closed) {
+            c.contribute(key, contributor, fields, values, closed);
+        }
+
+        @Override
+        public void rate(String key, String rateField, String totalField) {
+            c.rate(key, rateField, totalField);
         }
 
         @Override
@@ -69,16 +83,20 @@ class KeyHandleEquivalenceTest {
         }
     }
 
-    record Ctx(long probeId, long sessionId, String probeName, Object[] holder) implements ProbeContext {
+    record Ctx(long probeId, long boot, String probeName, Object[] holder) implements ProbeContext {
         @Override
         public Object state() {
             return holder[0];
+        }
+
+        @Override
+        public void retryLater(String reason) {
         }
     }
 
     /** Runs the events and returns every write drained, in order, as text. */
     static List<String> run(List<GroundTruth.Timed> events, boolean handles) {
-        KeyCoalescer c = new KeyCoalescer(1_000_000, 300);
+        KeyCoalescer c = new KeyCoalescer(1_000_000, 300, 1000);
         StateWriter out = handles ? c : new ByText(c);
         List<String> writes = new ArrayList<>();
         List<ServerSide> sides = new ArrayList<>();
@@ -91,7 +109,7 @@ class KeyHandleEquivalenceTest {
                 // short TTLs so keys expire (and come back) within the capture's events
                 s.start(new ServerSettings(100, 3, 4, 2, 1, 5, 131_072));
                 Ctx ctx = new Ctx(7, 42, "p", new Object[1]);
-                ctx.holder()[0] = s.openSession(ctx);
+                ctx.holder()[0] = s.openStream(ctx);
                 sides.add(s);
                 ctxs.add(ctx);
             }
@@ -118,17 +136,29 @@ class KeyHandleEquivalenceTest {
                 c.lock().unlock();
             }
             if (i % 100 == 0) {
-                c.expireStep(now);
-                for (KeyCoalescer.Write w : c.drainDirty(Integer.MAX_VALUE)) {
-                    writes.add(w.key() + " " + w.ttlSeconds() + " " + new TreeMap<>(w.fields()));
+                c.lock().lock();
+                try {
+                    c.tick(now);
+                } finally {
+                    c.lock().unlock();
                 }
+                drain(c, writes);
             }
         }
         c.expireIdle(now);
-        for (KeyCoalescer.Write w : c.drainDirty(Integer.MAX_VALUE)) {
-            writes.add(w.key() + " " + w.ttlSeconds() + " " + new TreeMap<>(w.fields()));
-        }
+        drain(c, writes);
         return writes;
+    }
+
+    /** Every write due, as text, answered as Redis would (so that keys may expire locally afterwards). */
+    static void drain(KeyCoalescer c, List<String> writes) {
+        for (KeyCoalescer.Write w : c.drainDirty(Integer.MAX_VALUE)) {
+            writes.add(w.key() + " " + w.ttlSeconds() + " " + w.ops());
+            for (int i = 0; i < w.calls(); i++) {
+                c.done(w, true);
+            }
+        }
+        c.confirm();
     }
 
     @ParameterizedTest

@@ -2,8 +2,8 @@ package org.glouglou.spi.server;
 
 /**
  * One key of a {@link StateWriter}, held by a module across events so that a busy element (a flow's connection, its
- * link, its two hosts) is written without the writer looking its key up again on every operation (issue 4). The
- * operations are those of {@link StateWriter} with the key left out, and mean the same.
+ * link, its two hosts) is written without the writer looking its key up again on every operation. The operations
+ * are those of {@link StateWriter} with the key left out, and mean the same (idempotent merges: see there).
  *
  * <p>
  * A handle stays valid however long it is held: when its key expires or is evicted from the writer's copy, the next
@@ -22,11 +22,17 @@ public interface KeyHandle {
 
     void hset(String field, long value);
 
-    long hincrBy(String field, long delta);
-
     void hsetIfAbsent(String field, long value);
 
+    void hsetIfAbsent(String field, String value);
+
     void hmax(String field, long value);
+
+    void hmin(String field, long value);
+
+    void contribute(String contributor, String[] fields, long[] values, boolean closed);
+
+    void rate(String rateField, String totalField);
 
     /** True when the writer holds this key now (it may have expired since the handle last wrote). */
     boolean exists();
@@ -51,18 +57,33 @@ public interface KeyHandle {
         }
 
         @Override
-        public long hincrBy(String field, long delta) {
-            return writer.hincrBy(key, field, delta);
+        public void hsetIfAbsent(String field, long value) {
+            writer.hsetIfAbsent(key, field, value);
         }
 
         @Override
-        public void hsetIfAbsent(String field, long value) {
+        public void hsetIfAbsent(String field, String value) {
             writer.hsetIfAbsent(key, field, value);
         }
 
         @Override
         public void hmax(String field, long value) {
             writer.hmax(key, field, value);
+        }
+
+        @Override
+        public void hmin(String field, long value) {
+            writer.hmin(key, field, value);
+        }
+
+        @Override
+        public void contribute(String contributor, String[] fields, long[] values, boolean closed) {
+            writer.contribute(key, contributor, fields, values, closed);
+        }
+
+        @Override
+        public void rate(String rateField, String totalField) {
+            writer.rate(key, rateField, totalField);
         }
 
         @Override

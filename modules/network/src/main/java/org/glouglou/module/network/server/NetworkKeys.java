@@ -4,15 +4,16 @@ import java.net.InetAddress;
 import org.glouglou.protocol.Wire;
 
 /**
- * The Redis key schema of the network module (issue 4; docs/architecture-ingest.txt). One key per graph element, so a
+ * The Redis key schema of the network module (docs/architecture-ingest.txt 2). One key per graph element, so a
  * keyspace notification names exactly what changed; no braces in any key, so Redis Cluster spreads them over all
- * slots (no operation spans two keys). Addresses are in RFC 5952 text form (IPv6 compressed, lower case).
+ * slots, and the core's companion keys of a key (its marks) share its slot through the key itself as hash tag.
+ * Addresses are in RFC 5952 text form (IPv6 compressed, lower case).
  *
  * <pre>
- * gg:node:ADDR                 hash  a host
- * gg:link:A|B                  hash  traffic between two hosts, A &lt; B (address bytes, IPv4 before IPv6)
- * gg:conn:PROBE:SESSION:CONN   hash  one flow as one probe session saw it
- * gg:name:ADDR                 hash  names of a host: field = name, value = where it came from
+ * gg:node:ADDR              hash  a host
+ * gg:link:A|B               hash  traffic between two hosts, A &lt; B (address bytes, IPv4 before IPv6)
+ * gg:conn:PROBE:BOOT:CONN   hash  one flow of one probe's boot (hidden: what a server reads to resolve its events)
+ * gg:name:ADDR              hash  names of a host: field = name, value = where it came from
  * </pre>
  */
 public final class NetworkKeys {
@@ -32,8 +33,14 @@ public final class NetworkKeys {
         return NAME + text(a);
     }
 
-    public static String conn(long probeId, long sessionId, long conn) {
-        return CONN + probeId + ":" + Long.toUnsignedString(sessionId) + ":" + Long.toUnsignedString(conn);
+    /** A flow's key: connection ids are unique within a probe's boot (spec 4.1), across its sessions. */
+    public static String conn(long probeId, long boot, long conn) {
+        return CONN + probeId + ":" + Long.toUnsignedString(boot) + ":" + Long.toUnsignedString(conn);
+    }
+
+    /** A flow's contributor name in its link's marks: the same on every server. */
+    public static String contributor(long probeId, long boot, long conn) {
+        return probeId + ":" + Long.toUnsignedString(boot) + ":" + Long.toUnsignedString(conn);
     }
 
     /** The link key of a host pair, in canonical order whatever the order given. */
