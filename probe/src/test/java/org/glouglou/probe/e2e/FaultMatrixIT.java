@@ -150,8 +150,22 @@ class FaultMatrixIT {
         long start = t.awaitSession(probe, p);
         Topology.runUntil(start, 2000, p, a.daemon(), b.daemon());
         b.daemon().kill();
+        long killed = System.nanoTime();
 
         Outcome o = new Outcome("probe -> relay A -> {relay B, else the server}, relay B killed 2 s in", t);
+        // within 3 s of the kill Redis says what happened: the dead relay is no longer open, the origin's path
+        // is relay A alone, and relay A's own counters show its failover
+        boolean told = E2e.within(() -> "silent".equals(t.state().probe(relayB.id()).get("state"))
+                && String.valueOf(relayA.id()).equals(t.state().probe(probe.id()).get("path"))
+                && RedisState.num(t.state().probe(relayA.id()), "stat.failovers") >= 1, 3000);
+        o.figure(String.format("after %d ms: relay B %s, probe path %s, relay A failovers %s",
+                (System.nanoTime() - killed) / 1_000_000, t.state().probe(relayB.id()).get("state"), t.state()
+                        .probe(probe.id()).get("path"),
+                t.state().probe(relayA.id()).get("stat.failovers")));
+        o.check(told, "within 3 s of relay B's death Redis did not show it silent, the probe's path as relay A"
+                + " alone, and relay A's failover: relay B " + t.state().probe(relayB.id()) + ", probe " + t.state()
+                        .probe(probe.id())
+                + ", relay A " + t.state().probe(relayA.id()));
         o.exits(p, 0, PROBE_EXIT_MILLIS);
         o.redisEquals(truth);
         o.viewerEquals(v, truth);

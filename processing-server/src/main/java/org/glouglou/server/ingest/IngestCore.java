@@ -58,8 +58,11 @@ public final class IngestCore implements ReceiverSessions.Handler {
     static final int ACK_AFTER = 16;
     /** 500 ms: a datagram not durable by then is acknowledged received, so its sender does not resend it (spec 5.8). */
     static final long RECEIVED_AFTER_MILLIS = 500;
-    /** 2.5 s: five PING intervals without any datagram mark a probe silent (spec 5.7). */
-    static final long SILENT_AFTER_MILLIS = 2_500;
+    /**
+     * 2 s: four PING intervals without any datagram mark a probe silent (spec 5.7), so a dead probe or relay shows in
+     * Redis within 3 s with a tick and a write to spare; a live one misses four PINGs only on a badly broken path.
+     */
+    static final long SILENT_AFTER_MILLIS = 2_000;
     /**
      * 300 s: a probe boot silent this long is forgotten here (its flows too; they are resolved from Redis if it comes
      * back). Long enough to survive a failover away and back; its keys are in Redis meanwhile.
