@@ -322,6 +322,8 @@ public final class ProbeMain implements Callable<Integer> {
             }
         }, "glouglou-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        // SIGTERM, SIGINT: the same stop, and the exit status is this thread's (0 when everything was acknowledged)
+        org.glouglou.platform.StopSignals.onStop(this::stop);
         try {
             return finish(sources, done, failure, timer, printer, pipeline[0], uplink, finite, id);
         } finally {
@@ -387,7 +389,11 @@ public final class ProbeMain implements Callable<Integer> {
             }
             throw new IllegalStateException(f);
         }
-        timer.shutdownNow();
+        // not shutdownNow: an interrupt would cut a tick's flush short, and with it the payload it was queueing
+        timer.shutdown();
+        if (!timer.awaitTermination(1, TimeUnit.SECONDS)) {
+            timer.shutdownNow();
+        }
         if (printer != null) {
             printer.close();
             return 0;

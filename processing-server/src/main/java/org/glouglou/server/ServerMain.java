@@ -222,13 +222,7 @@ public final class ServerMain implements java.util.concurrent.Callable<Integer> 
         }
         CountDownLatch stop = new CountDownLatch(1);
         // SIGTERM and SIGINT: a graceful stop on the main thread, then exit 0 (a shutdown hook would exit 143)
-        for (String sig : new String[]{"TERM", "INT"}) {
-            try {
-                sun.misc.Signal.handle(new sun.misc.Signal(sig), x -> stop.countDown());
-            } catch (IllegalArgumentException e) {
-                LOG.warn("cannot handle SIG{}: {}", sig, e.getMessage());
-            }
-        }
+        org.glouglou.platform.StopSignals.onStop(stop::countDown);
         Thread hook = new Thread(() -> {
             if (v != null) {
                 v.close();

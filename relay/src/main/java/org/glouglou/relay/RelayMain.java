@@ -170,6 +170,8 @@ public final class RelayMain implements Callable<Integer> {
             }
         }, "glouglou-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        // SIGTERM, SIGINT: this thread stops the relay (BYE) and the process exits 0
+        org.glouglou.platform.StopSignals.onStop(stop::countDown);
         try {
             stop.await();
             r.close(STOP_MILLIS);

@@ -46,6 +46,8 @@ class GracefulStopIT {
         long took = (System.nanoTime() - term) / 1_000_000;
         o.figure("exit " + code + " after " + (code == null ? ">2000" : took) + " ms");
         o.check(code != null, "the probe still ran 2 s after SIGTERM");
+        // a clean stop is a success for systemd: 0, not the JVM's 143 (128 + SIGTERM)
+        o.check(code == null || code == 0, "the probe exited " + code + " after SIGTERM, not 0");
         if (code == null) {
             p.awaitExit(30_000);
         }
@@ -111,6 +113,7 @@ class GracefulStopIT {
                 ? ">3000"
                 : (System.nanoTime() - term) / 1_000_000) + " ms");
         o.check(code != null, "the relay still ran 3 s after SIGTERM");
+        o.check(code == null || code == 0, "the relay exited " + code + " after SIGTERM, not 0");
         boolean closed = E2e.within(() -> "closed".equals(t.state().probe(relayId.id()).get("state")), 3000);
         o.check(closed, "the relay did not say BYE: gg:probe:" + relayId.id() + " state is " + t.state().probe(relayId
                 .id()).get("state") + " 3 s after SIGTERM");
@@ -139,6 +142,7 @@ class GracefulStopIT {
                 ? ">10000"
                 : (System.nanoTime() - term) / 1_000_000) + " ms");
         o.check(code != null, "server-1 still ran 10 s after SIGTERM");
+        o.check(code == null || code == 0, "server-1 exited " + code + " after SIGTERM, not 0");
         o.exits(p, 0, FaultMatrixIT.PROBE_EXIT_MILLIS);
         // exact totals: whatever server-1 acknowledged before it stopped was in Redis, the rest came again
         o.redisEquals(truth);

@@ -71,7 +71,13 @@ public final class ExportPipeline implements EventSink {
                 enqueued.increment();
                 return;
             } catch (InterruptedException e) {
+                // an interrupt asks the thread to stop, not to lose what it holds (a stop's last DELCONNs): one more
+                // try without waiting before the payload counts as dropped
                 Thread.currentThread().interrupt();
+                if (queue.offer(p)) {
+                    enqueued.increment();
+                    return;
+                }
             }
         } else if (queue.offer(p)) {
             enqueued.increment();
