@@ -174,9 +174,7 @@ class GracefulStopIT {
             HostPairTotals.Totals fwd = new HostPairTotals.Totals(RedisState.num(h, "src_pkts"), RedisState.num(h,
                     "src_bytes"), RedisState.num(h, "dst_pkts"), RedisState.num(h, "dst_bytes"));
             boolean srcFirst = HostPairTotals.ordered(src, dst);
-            String key = srcFirst
-                    ? HostPairTotals.text(src) + "|" + HostPairTotals.text(dst)
-                    : HostPairTotals.text(dst) + "|" + HostPairTotals.text(src);
+            String key = HostPairTotals.pair(src, dst);
             m.merge(key, srcFirst ? fwd : new HostPairTotals.Totals(fwd.pba(), fwd.bba(), fwd.pab(), fwd.bab()),
                     HostPairTotals.Totals::plus);
         }

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.glouglou.protocol.Wire;
+import org.glouglou.module.network.server.NetworkKeys;
 
 /**
  * Packet and byte totals per host pair and direction, keyed as the graph keys them ({@code A|B} with A &lt; B by
@@ -60,7 +60,7 @@ final class HostPairTotals {
             Totals t = new Totals(Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]), Long.parseLong(
                     f[8]));
             boolean aFirst = ordered(a, b);
-            String key = aFirst ? text(a) + "|" + text(b) : text(b) + "|" + text(a);
+            String key = pair(a, b);
             Totals oriented = aFirst ? t : new Totals(t.pba(), t.bba(), t.pab(), t.bab());
             m.merge(key, oriented, Totals::plus);
         }
@@ -73,25 +73,14 @@ final class HostPairTotals {
         return out;
     }
 
-    /** True when {@code x} comes first in a pair: shorter address first, then unsigned bytes. */
+    /** True when {@code x} comes first in a pair, as in the network module's link keys. */
     static boolean ordered(InetAddress x, InetAddress y) {
-        byte[] a = x.getAddress();
-        byte[] b = y.getAddress();
-        if (a.length != b.length) {
-            return a.length < b.length;
-        }
-        for (int i = 0; i < a.length; i++) {
-            int c = Integer.compare(a[i] & 0xff, b[i] & 0xff);
-            if (c != 0) {
-                return c < 0;
-            }
-        }
-        return true;
+        return NetworkKeys.ordered(x, y);
     }
 
-    /** RFC 5952 text, as the graph keys addresses. */
-    static String text(InetAddress a) {
-        return Wire.addressText(a.getAddress());
+    /** The pair as its link key names it ({@code gg:link:A|B} without the prefix), whatever the order given. */
+    static String pair(InetAddress x, InetAddress y) {
+        return NetworkKeys.link(x, y).substring(NetworkKeys.LINK.length());
     }
 
     /** How {@code actual} compares with {@code expected}, pair by pair. */

@@ -158,9 +158,7 @@ final class PcapFiles {
         }
         InetAddress ax = InetAddress.getByAddress(x);
         InetAddress ay = InetAddress.getByAddress(y);
-        return HostPairTotals.ordered(ax, ay)
-                ? HostPairTotals.text(ax) + "|" + HostPairTotals.text(ay)
-                : HostPairTotals.text(ay) + "|" + HostPairTotals.text(ax);
+        return HostPairTotals.pair(ax, ay);
     }
 
     /**

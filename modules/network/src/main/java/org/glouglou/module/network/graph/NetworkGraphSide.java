@@ -108,6 +108,16 @@ public final class NetworkGraphSide implements GraphSide {
         String[] probes = suffixes(f, "seen.");
         if (probes != null) {
             a.put(PROBES, probes);
+            // each probe's share (a link's totals are the sum over the probes that saw it): bytes.P and pkts.P, both
+            // directions, so a viewer shows who saw how much (grouped views sum them like the totals)
+            for (String p : probes) {
+                long pb = num(f, "bytes_ab." + p) + num(f, "bytes_ba." + p);
+                long pp = num(f, "pkts_ab." + p) + num(f, "pkts_ba." + p);
+                if (pb != 0 || pp != 0) {
+                    a.put(BYTES + "." + p, pb);
+                    a.put("pkts." + p, pp);
+                }
+            }
         }
         a.put(KIND, "traffic");
         return new GraphElement.Edge(pair, x, y, false, a);
@@ -122,6 +132,18 @@ public final class NetworkGraphSide implements GraphSide {
             long n = Long.parseLong(v);
             a.put(attr, n);
             return n;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static long num(Map<String, String> f, String field) {
+        String v = f.get(field);
+        if (v == null) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(v);
         } catch (NumberFormatException e) {
             return 0;
         }
